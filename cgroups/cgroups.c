@@ -1,0 +1,198 @@
+#include "cgroups.h"
+#include "../runtime/base/cleanup.h"
+#include "../runtime/base/fd.h"
+#include "../runtime/base/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+static bool
+is_cgroup2 (const char *path)
+{
+  struct statfs s;
+  return statfs (path, &s) == 0 && s.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+const char *
+cg_mountpoint (void)
+{
+  static const char *cached;
+  static bool done;
+  if (!done)
+    {
+      if (is_cgroup2 ("/sys/fs/cgroup"))
+        cached = "/sys/fs/cgroup";
+      else if (is_cgroup2 ("/sys/fs/cgroup/unified"))
+        cached = "/sys/fs/cgroup/unified";
+      done = true;
+    }
+  return cached;
+}
+
+static char *
+own_cgroup (cell_error_t *err)
+{
+  _cleanup_free_ char *buf = NULL;
+  if (cell_read_file_at (AT_FDCWD, "/proc/self/cgroup", 1 << 20, &buf, NULL, err) < 0)
+    return NULL;
+  for (char *line = strtok (buf, "\n"); line; line = strtok (NULL, "\n"))
+    if (strncmp (line, "0::", 3) == 0)
+      return xstrdup (line + 3);
+  return xstrdup ("/");
+}
+
+static bool
+has_dotdot (const char *p)
+{
+  for (const char *s = p; (s = strstr (s, "..")); s += 2)
+    if ((s == p || s[-1] == '/') && (s[2] == '\0' || s[2] == '/'))
+      return true;
+  return false;
+}
+
+char *
+cg_path_for (const char *cgroups_path, const char *id, cell_error_t *err)
+{
+  if (cgroups_path && has_dotdot (cgroups_path))
+    return cell_error (err, EINVAL, "linux.cgroupsPath: '%s' must not contain '..'", cgroups_path), NULL;
+  if (cgroups_path && cgroups_path[0] == '/')
+    return xstrdup (cgroups_path);
+  _cleanup_free_ char *own = own_cgroup (err);
+  if (own == NULL)
+    return NULL;
+  const char *sep = strcmp (own, "/") == 0 ? "" : "/";
+  if (cgroups_path && *cgroups_path)
+    return xasprintf ("%s%s%s", own, sep, cgroups_path);
+  return xasprintf ("%s%s%s", own, sep, id);
+}
+
+static char *
+full_path (const char *path, const char *file)
+{
+  return xasprintf ("%s%s%s%s", cg_mountpoint (), path, file ? "/" : "", file ? file : "");
+}
+
+pid_t *
+cg_pids (const char *path, size_t *n, cell_error_t *err)
+{
+  _cleanup_free_ char *p = full_path (path, "cgroup.procs");
+  _cleanup_free_ char *buf = NULL;
+  *n = 0;
+  if (cell_read_file_at (AT_FDCWD, p, 16 << 20, &buf, NULL, err) < 0)
+    return NULL;
+  size_t cap = 0;
+  pid_t *v = NULL;
+  for (char *s = strtok (buf, "\n"); s; s = strtok (NULL, "\n"))
+    {
+      v = xgrow (v, &cap, *n + 1, sizeof *v);
+      v[(*n)++] = (pid_t) atoi (s);
+    }
+  return v ? v : xcalloc (1, sizeof *v);
+}
+
+static int
+mkdir_parents (const char *full, cell_error_t *err)
+{
+  _cleanup_free_ char *copy = xstrdup (full);
+  size_t base = strlen (cg_mountpoint ());
+  for (char *s = copy + base + 1; (s = strchr (s, '/')); s++)
+    {
+      *s = '\0';
+      if (mkdir (copy, 0755) < 0 && errno != EEXIST)
+        return cell_error_errno (err, "mkdir '%s'", copy);
+      *s = '/';
+    }
+  return 0;
+}
+
+int
+cg_create (const char *path, bool *created, cell_error_t *err)
+{
+  if (cg_mountpoint () == NULL)
+    return cell_error (err, ENOENT, "no cgroup v2 hierarchy is mounted");
+  _cleanup_free_ char *full = full_path (path, NULL);
+  *created = false;
+  if (mkdir_parents (full, err) < 0)
+    return -1;
+  if (mkdir (full, 0755) == 0)
+    *created = true;
+  else if (errno != EEXIST)
+    return cell_error_errno (err, "mkdir '%s'", full);
+  else
+    {
+      size_t n;
+      _cleanup_free_ pid_t *pids = cg_pids (path, &n, err);
+      if (pids == NULL)
+        return -1;
+      if (n > 0)
+        return cell_error (err, EBUSY, "cgroup '%s' already holds processes", path);
+    }
+  int fd = open (full, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      cell_error_errno (err, "open '%s'", full);
+      if (*created)
+        rmdir (full);
+      return -1;
+    }
+  return fd;
+}
+
+int
+cg_enter (const char *path, pid_t pid, cell_error_t *err)
+{
+  _cleanup_free_ char *p = full_path (path, "cgroup.procs");
+  char buf[32];
+  int len = snprintf (buf, sizeof buf, "%d", pid);
+  return cell_write_file_at (AT_FDCWD, p, buf, len, err);
+}
+
+int
+cg_kill_all (const char *path, int sig, cell_error_t *err)
+{
+  if (sig == SIGKILL)
+    {
+      _cleanup_free_ char *k = full_path (path, "cgroup.kill");
+      if (access (k, F_OK) == 0)
+        return cell_write_file_at (AT_FDCWD, k, "1", 1, err);
+    }
+  size_t n;
+  _cleanup_free_ pid_t *pids = cg_pids (path, &n, err);
+  if (pids == NULL)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    if (kill (pids[i], sig) < 0 && errno != ESRCH)
+      return cell_error_errno (err, "kill %d", pids[i]);
+  return 0;
+}
+
+int
+cg_destroy (const char *path, cell_error_t *err)
+{
+  if (cg_mountpoint () == NULL)
+    return 0;
+  _cleanup_free_ char *full = full_path (path, NULL);
+  if (access (full, F_OK) < 0)
+    return 0;
+  for (int i = 0; i < 1000; i++)
+    {
+      if (rmdir (full) == 0 || errno == ENOENT)
+        return 0;
+      if (errno != EBUSY)
+        return cell_error_errno (err, "rmdir '%s'", full);
+      cell_error_t ignored = NULL;
+      if (cg_kill_all (path, SIGKILL, &ignored) < 0)
+        cell_error_free (&ignored);
+      struct timespec ts = { 0, 5 * 1000 * 1000 };
+      nanosleep (&ts, NULL);
+    }
+  return cell_error (err, EBUSY, "rmdir '%s': processes did not exit", full);
+}

@@ -1,0 +1,699 @@
+/* cell: the lifecycle, parent side: create, start, run, state, list, kill, delete. */
+#include "../cgroups/cgroups.h"
+#include "base/cleanup.h"
+#include "base/fd.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "hooks.h"
+#include "internal.h"
+#include "process.h"
+#include "runtime.h"
+#include "sync.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CONFIG_MAX (4 << 20)
+
+/* A create in progress: everything that must be undone if it fails. */
+struct creation
+{
+  const struct cell_context *ctx;
+  const struct cell_create_opts *o;
+  struct cell_config *config;
+  struct ns_plan plan;
+  char *bundle, *rootfs;
+  int state_fd;
+  bool state_made;
+  struct cell_state st;
+  int cgroup_fd;
+  int sync_fd;
+  int start_fd;
+  pid_t child; /* what clone3 returned (stage-1 on the staging path) */
+  pid_t init;
+  int master_fd; /* pty master kept for `run` in the foreground */
+};
+
+static void
+creation_abort (struct creation *c)
+{
+  if (c->init > 0)
+    kill (c->init, SIGKILL);
+  if (c->child > 0)
+    {
+      kill (c->child, SIGKILL);
+      waitpid (c->child, NULL, 0);
+    }
+  if (c->init > 0 && c->init != c->child)
+    waitpid (c->init, NULL, 0); /* only succeeds when we are its subreaper */
+  if (c->st.cgroup && c->st.cgroup_created)
+    {
+      cell_error_t ignored = NULL;
+      if (cg_destroy (c->st.cgroup, &ignored) < 0)
+        cell_error_free (&ignored);
+    }
+  if (c->state_made)
+    cell_state_remove_dir (c->ctx->root, c->o->id, NULL);
+}
+
+static void
+creation_release (struct creation *c)
+{
+  ns_plan_close (&c->plan);
+  cell_config_free (c->config);
+  free (c->bundle);
+  free (c->rootfs);
+  cell_state_release (&c->st);
+  if (c->cgroup_fd >= 0)
+    close (c->cgroup_fd);
+  if (c->sync_fd >= 0)
+    close (c->sync_fd);
+  if (c->start_fd >= 0)
+    close (c->start_fd);
+  if (c->state_fd >= 0)
+    close (c->state_fd);
+}
+
+static int
+load_config (struct creation *c, char **text, size_t *len, cell_error_t *err)
+{
+  char resolved[PATH_MAX];
+  const char *b = c->o->bundle ? c->o->bundle : ".";
+  if (realpath (b, resolved) == NULL)
+    return cell_error_errno (err, "bundle '%s'", b);
+  c->bundle = xstrdup (resolved);
+  _cleanup_free_ char *path = xasprintf ("%s/config.json", c->bundle);
+  if (cell_read_file_at (AT_FDCWD, path, CONFIG_MAX, text, len, err) < 0)
+    return -1;
+  c->config = cell_config_parse (*text, *len, err);
+  if (c->config == NULL || cell_config_validate (c->config, err) < 0)
+    return -1;
+  const struct cell_config *cfg = c->config;
+  if (!cfg->process_present)
+    return cell_error (err, EINVAL, "process: required to create a container");
+  if (cell_process_validate (&cfg->process, "process", err) < 0 || ns_validate (&cfg->linux, err) < 0
+      || cell_personality_validate (&cfg->linux.personality, "linux.personality", err) < 0)
+    return -1;
+  if (!cfg->root_present || cfg->root.path == NULL)
+    return cell_error (err, EINVAL, "root.path: required");
+  _cleanup_free_ char *rootfs = cfg->root.path[0] == '/' ? xstrdup (cfg->root.path)
+                                                         : xasprintf ("%s/%s", c->bundle, cfg->root.path);
+  struct stat sb;
+  /* The rootfs path is the caller's (trusted); only what is inside it is hostile. */
+  if (realpath (rootfs, resolved) == NULL || stat (resolved, &sb) < 0)
+    return cell_error_errno (err, "root.path: '%s'", rootfs);
+  if (!S_ISDIR (sb.st_mode))
+    return cell_error (err, ENOTDIR, "root.path: '%s' is not a directory", rootfs);
+  c->rootfs = xstrdup (resolved);
+  if (cfg->process.terminal && c->o->console_socket == NULL && c->o->detach)
+    return cell_error (err, EINVAL, "process.terminal: a detached container with a terminal needs --console-socket");
+  return ns_plan_make (&cfg->linux, &c->plan, err);
+}
+
+static int
+setup_cgroup (struct creation *c, cell_error_t *err)
+{
+  if (cg_mountpoint () == NULL)
+    return 0;
+  const char *want = c->config->linux.cgroups_path;
+  c->st.cgroup = cg_path_for (want, c->o->id, err);
+  if (c->st.cgroup == NULL)
+    return -1;
+  c->cgroup_fd = cg_create (c->st.cgroup, &c->st.cgroup_created, err);
+  if (c->cgroup_fd >= 0)
+    return 0;
+  if (want)
+    return -1;
+  /* No cgroupsPath asked for and none could be made (a read-only or delegated-elsewhere hierarchy): the
+   * container runs in the caller's cgroup, as it would without a cgroup manager. */
+  cell_debug ("no cgroup for '%s': %s", c->o->id, (*err)->msg);
+  cell_error_free (err);
+  free (c->st.cgroup);
+  c->st.cgroup = NULL;
+  return 0;
+}
+
+/* Bind through /proc/self/fd/N: sun_path is 108 bytes, state roots under test directories are longer. */
+static int
+start_socket_addr (int dirfd, struct sockaddr_un *sa)
+{
+  memset (sa, 0, sizeof *sa);
+  sa->sun_family = AF_UNIX;
+  return snprintf (sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/start.sock", dirfd);
+}
+
+static int
+make_start_socket (struct creation *c, cell_error_t *err)
+{
+  struct sockaddr_un sa;
+  start_socket_addr (c->state_fd, &sa);
+  c->start_fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (c->start_fd < 0)
+    return cell_error_errno (err, "socket");
+  if (bind (c->start_fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+    return cell_error_errno (err, "bind '%s/%s/start.sock'", c->ctx->root, c->o->id);
+  if (listen (c->start_fd, 1) < 0)
+    return cell_error_errno (err, "listen");
+  return 0;
+}
+
+static pid_t
+clone_child (struct creation *c, unsigned long flags, cell_error_t *err)
+{
+  struct clone_args args = { .flags = flags, .exit_signal = SIGCHLD };
+  if (c->cgroup_fd >= 0)
+    {
+      args.flags |= CLONE_INTO_CGROUP;
+      args.cgroup = (uint64_t) c->cgroup_fd;
+    }
+  pid_t pid = syscall (SYS_clone3, &args, sizeof args);
+  if (pid < 0 && c->cgroup_fd >= 0 && (errno == EINVAL || errno == E2BIG || errno == EOPNOTSUPP))
+    {
+      /* Kernels before 5.7 lack CLONE_INTO_CGROUP: clone, then move the child. */
+      args.flags &= ~(uint64_t) CLONE_INTO_CGROUP;
+      args.cgroup = 0;
+      pid = syscall (SYS_clone3, &args, sizeof args);
+      if (pid > 0 && cg_enter (c->st.cgroup, pid, err) < 0)
+        {
+          kill (pid, SIGKILL);
+          waitpid (pid, NULL, 0);
+          return -1;
+        }
+    }
+  if (pid < 0)
+    return cell_error_errno (err, "clone3"), -1;
+  return pid;
+}
+
+static char *
+creating_state (struct creation *c, const char *status)
+{
+  c->st.pid = c->init;
+  return cell_state_to_json (&c->st, c->config, status);
+}
+
+static int
+handle_console (struct creation *c, cell_error_t *err)
+{
+  _cleanup_close_ int master = -1;
+  if (cell_sync_expect (c->sync_fd, SYNC_CONSOLE_FD, NULL, NULL, NULL, &master, err) < 0)
+    return -1;
+  if (master < 0)
+    return cell_error (err, EPROTO, "sync: no pty received");
+  if (c->o->console_socket)
+    {
+      if (cell_console_send (c->o->console_socket, master, err) < 0)
+        return -1;
+    }
+  else
+    c->master_fd = TAKE_FD (master);
+  return cell_sync_send (c->sync_fd, SYNC_CONSOLE_ACK, 0, NULL, 0, -1, err);
+}
+
+static int
+handle_hooks (struct creation *c, cell_error_t *err)
+{
+  if (cell_sync_expect (c->sync_fd, SYNC_HOOKS_REQ, NULL, NULL, NULL, NULL, err) < 0)
+    return -1;
+  _cleanup_free_ char *state = creating_state (c, "creating");
+  if (cell_hooks_run (c->config, CELL_HOOK_PRESTART, state, err) < 0
+      || cell_hooks_run (c->config, CELL_HOOK_CREATE_RUNTIME, state, err) < 0)
+    return -1;
+  return cell_sync_send (c->sync_fd, SYNC_HOOKS_ACK, 0, state, strlen (state), -1, err);
+}
+
+/* The parent's half of sync.h's diagram. */
+static int
+drive_child (struct creation *c, cell_error_t *err)
+{
+  const struct cell_config *cfg = c->config;
+  if (c->plan.new_user)
+    {
+      if (cell_sync_expect (c->sync_fd, SYNC_USERNS_MAP_REQ, NULL, NULL, NULL, NULL, err) < 0)
+        return -1;
+      char path[64];
+      snprintf (path, sizeof path, "/proc/%d", c->child);
+      _cleanup_close_ int procfd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (procfd < 0)
+        return cell_error_errno (err, "open '%s'", path);
+      if (ns_write_idmaps (procfd, &cfg->linux, geteuid () != 0, err) < 0)
+        return -1;
+      if (cell_sync_send (c->sync_fd, SYNC_USERNS_MAP_ACK, 0, NULL, 0, -1, err) < 0)
+        return -1;
+    }
+  if (cell_plan_needs_fork (&c->plan))
+    {
+      int32_t pid;
+      if (cell_sync_expect (c->sync_fd, SYNC_INIT_PID, &pid, NULL, NULL, NULL, err) < 0)
+        return -1;
+      c->init = pid;
+      waitpid (c->child, NULL, 0);
+      c->child = 0;
+    }
+  else
+    c->init = c->child;
+  if (cfg->process.terminal && handle_console (c, err) < 0)
+    return -1;
+  if ((cfg->hooks[CELL_HOOK_PRESTART].n || cfg->hooks[CELL_HOOK_CREATE_RUNTIME].n
+       || cfg->hooks[CELL_HOOK_CREATE_CONTAINER].n)
+      && handle_hooks (c, err) < 0)
+    return -1;
+  return cell_sync_expect (c->sync_fd, SYNC_READY, NULL, NULL, NULL, NULL, err);
+}
+
+static int
+write_pid_file (const char *path, pid_t pid, cell_error_t *err)
+{
+  char buf[32];
+  int len = snprintf (buf, sizeof buf, "%d", pid);
+  _cleanup_free_ char *abs = NULL;
+  char resolved[PATH_MAX];
+  /* Atomic: write next to it and rename, as runc does; a shim may be watching for it. */
+  _cleanup_free_ char *copy = xstrdup (path);
+  char *slash = strrchr (copy, '/');
+  const char *dir = slash ? (slash == copy ? "/" : (*slash = '\0', copy)) : ".";
+  const char *name = slash ? strrchr (path, '/') + 1 : path;
+  if (realpath (dir, resolved) == NULL)
+    return cell_error_errno (err, "--pid-file '%s'", path);
+  _cleanup_close_ int dfd = open (resolved, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (dfd < 0)
+    return cell_error_errno (err, "open '%s'", resolved);
+  if (cell_write_file_atomic (dfd, name, buf, len, 0644, err) < 0)
+    return cell_error_prefix (err, "--pid-file");
+  return 0;
+}
+
+static char *
+owner_name (void)
+{
+  struct passwd *pw = getpwuid (geteuid ());
+  return xstrdup (pw ? pw->pw_name : "");
+}
+
+static int
+create_steps (struct creation *c, const char *text, size_t len, cell_error_t *err)
+{
+  int sp[2];
+  c->state_fd = cell_state_create_dir (c->ctx->root, c->o->id, err);
+  if (c->state_fd < 0)
+    return -1;
+  c->state_made = true;
+  if (cell_write_file_atomic (c->state_fd, "config.json", text, len, 0600, err) < 0)
+    return -1;
+  c->st.id = xstrdup (c->o->id);
+  c->st.bundle = xstrdup (c->bundle);
+  c->st.rootfs = xstrdup (c->rootfs);
+  c->st.created = cell_now_rfc3339 ();
+  c->st.owner = owner_name ();
+  c->st.own_pidns = (c->plan.new_flags & CLONE_NEWPID) != 0;
+  if (setup_cgroup (c, err) < 0 || make_start_socket (c, err) < 0)
+    return -1;
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+    return cell_error_errno (err, "socketpair");
+  c->sync_fd = sp[0];
+  bool staged = c->plan.needs_staging;
+  c->child = clone_child (c, staged ? 0 : c->plan.new_flags, err);
+  if (c->child < 0)
+    {
+      close (sp[1]);
+      c->child = 0;
+      return -1;
+    }
+  if (c->child == 0)
+    {
+      /* The state dir fd carries create's flock: the init must not hold it while it waits for start. */
+      close (sp[0]);
+      close (c->state_fd);
+      if (c->cgroup_fd >= 0)
+        close (c->cgroup_fd);
+      struct cell_init_args a = {
+        .config = c->config, .plan = &c->plan, .id = c->o->id, .rootfs = c->rootfs, .bundle = c->bundle,
+        .sync_fd = sp[1], .start_fd = c->start_fd, .no_pivot = c->o->no_pivot,
+        .no_new_keyring = c->o->no_new_keyring, .preserve_fds = c->o->preserve_fds, .staged = staged,
+      };
+      cell_init_main (&a);
+    }
+  close (sp[1]);
+  if (drive_child (c, err) < 0)
+    return -1;
+  c->st.pid = c->init;
+  c->st.pid_start = cell_proc_start_time (c->init);
+  if (c->st.pid_start == 0)
+    return cell_error (err, ESRCH, "container init exited during create");
+  if (cell_state_write (c->state_fd, &c->st, err) < 0)
+    return -1;
+  if (c->o->pid_file && write_pid_file (c->o->pid_file, c->init, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* Creates the container; on success *init and *master (pty master kept for run, or -1) are set. */
+static int
+create_container (const struct cell_context *ctx, const struct cell_create_opts *o, pid_t *init, int *master,
+                  cell_error_t *err)
+{
+  struct creation c = { .ctx = ctx, .o = o, .state_fd = -1, .cgroup_fd = -1, .sync_fd = -1, .start_fd = -1,
+                        .master_fd = -1 };
+  for (size_t i = 0; i < ARRAY_SIZE (c.plan.joins); i++)
+    c.plan.joins[i].fd = -1;
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+  int r = -1;
+  if (cell_id_validate (o->id, err) == 0 && load_config (&c, &text, &len, err) == 0)
+    r = create_steps (&c, text, len, err);
+  if (r < 0)
+    {
+      creation_abort (&c);
+      if (c.master_fd >= 0)
+        close (c.master_fd);
+    }
+  else
+    {
+      if (init)
+        *init = c.init;
+      if (master)
+        *master = c.master_fd;
+      else if (c.master_fd >= 0)
+        close (c.master_fd);
+    }
+  creation_release (&c);
+  return r;
+}
+
+int
+cell_container_create (const struct cell_context *ctx, const struct cell_create_opts *o, cell_error_t *err)
+{
+  struct cell_create_opts copy = *o;
+  copy.detach = true;
+  return create_container (ctx, &copy, NULL, NULL, err);
+}
+
+/* An opened container: its locked state dir, state and saved config. */
+struct opened
+{
+  int fd;
+  struct cell_state st;
+  struct cell_config *config;
+};
+
+static void
+opened_release (struct opened *op)
+{
+  if (op->fd >= 0)
+    close (op->fd);
+  cell_state_release (&op->st);
+  cell_config_free (op->config);
+}
+
+static int
+open_container (const struct cell_context *ctx, const char *id, struct opened *op, cell_error_t *err)
+{
+  memset (op, 0, sizeof *op);
+  op->fd = -1;
+  if (cell_id_validate (id, err) < 0)
+    return -1;
+  op->fd = cell_state_open_dir (ctx->root, id, err);
+  if (op->fd < 0 || cell_state_read (op->fd, &op->st, err) < 0)
+    return -1;
+  _cleanup_free_ char *text = NULL;
+  size_t len;
+  if (cell_read_file_at (op->fd, "config.json", CONFIG_MAX, &text, &len, err) < 0)
+    return -1;
+  op->config = cell_config_parse (text, len, err);
+  return op->config ? 0 : -1;
+}
+
+static int
+signal_start (struct opened *op, cell_error_t *err)
+{
+  struct sockaddr_un sa;
+  start_socket_addr (op->fd, &sa);
+  _cleanup_close_ int s = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0)
+    return cell_error_errno (err, "socket");
+  if (connect (s, (struct sockaddr *) &sa, sizeof sa) < 0)
+    return cell_error_errno (err, "container '%s': connect to its init", op->st.id);
+  _cleanup_free_ char *state = cell_state_to_json (&op->st, op->config, "created");
+  if (cell_write_all (s, state, strlen (state), err) < 0)
+    return -1;
+  shutdown (s, SHUT_WR);
+  _cleanup_free_ char *reply = NULL;
+  size_t len;
+  if (cell_read_all (s, 1 << 16, &reply, &len, err) < 0)
+    return -1;
+  if (len > 0)
+    return cell_error (err, 0, "%s", reply);
+  return 0;
+}
+
+static int
+start_opened (struct opened *op, cell_error_t *err)
+{
+  const char *status = cell_state_status (&op->st);
+  if (strcmp (status, "created") != 0)
+    return cell_error (err, EINVAL, "cannot start a container that is %s", status);
+  op->st.started = true;
+  if (cell_state_write (op->fd, &op->st, err) < 0)
+    return -1;
+  if (signal_start (op, err) < 0)
+    return -1;
+  _cleanup_free_ char *state = cell_state_to_json (&op->st, op->config, "running");
+  cell_error_t herr = NULL;
+  /* runtime-spec: a failing poststart hook is logged, the lifecycle goes on. */
+  if (cell_hooks_run (op->config, CELL_HOOK_POSTSTART, state, &herr) < 0)
+    {
+      cell_warning ("%s", herr->msg);
+      cell_error_free (&herr);
+    }
+  return 0;
+}
+
+int
+cell_container_start (const struct cell_context *ctx, const char *id, cell_error_t *err)
+{
+  struct opened op;
+  int r = open_container (ctx, id, &op, err);
+  if (r == 0)
+    r = start_opened (&op, err);
+  opened_release (&op);
+  return r;
+}
+
+/* Wait until pid is gone (we are not its parent): pidfd readability means it exited. */
+static void
+wait_gone (pid_t pid, unsigned long long start)
+{
+  _cleanup_close_ int pfd = syscall (SYS_pidfd_open, pid, 0);
+  if (pfd < 0)
+    return;
+  if (cell_proc_start_time (pid) != start)
+    return;
+  struct pollfd p = { pfd, POLLIN, 0 };
+  poll (&p, 1, 10000);
+}
+
+static int
+kill_init (struct opened *op, int sig, cell_error_t *err)
+{
+  _cleanup_close_ int pfd = syscall (SYS_pidfd_open, op->st.pid, 0);
+  /* Opened first, verified second: the pid cannot be reused under the pidfd. */
+  if (pfd < 0 || cell_proc_start_time (op->st.pid) != op->st.pid_start)
+    return cell_error (err, ESRCH, "container '%s' is not running", op->st.id);
+  if (syscall (SYS_pidfd_send_signal, pfd, sig, NULL, 0) < 0)
+    return cell_error_errno (err, "kill container '%s'", op->st.id);
+  return 0;
+}
+
+static int
+destroy (const struct cell_context *ctx, struct opened *op, cell_error_t *err)
+{
+  if (strcmp (cell_state_status (&op->st), "stopped") != 0)
+    {
+      cell_error_t ignored = NULL;
+      if (kill_init (op, SIGKILL, &ignored) < 0)
+        cell_error_free (&ignored);
+      wait_gone (op->st.pid, op->st.pid_start);
+    }
+  if (op->st.cgroup)
+    {
+      cell_error_t e = NULL;
+      int r = op->st.cgroup_created ? cg_destroy (op->st.cgroup, &e) : cg_kill_all (op->st.cgroup, SIGKILL, &e);
+      if (r < 0)
+        {
+          cell_warning ("%s", e->msg);
+          cell_error_free (&e);
+        }
+    }
+  _cleanup_free_ char *state = cell_state_to_json (&op->st, op->config, "stopped");
+  if (cell_state_remove_dir (ctx->root, op->st.id, err) < 0)
+    return -1;
+  cell_error_t herr = NULL;
+  if (cell_hooks_run (op->config, CELL_HOOK_POSTSTOP, state, &herr) < 0)
+    {
+      cell_warning ("%s", herr->msg);
+      cell_error_free (&herr);
+    }
+  return 0;
+}
+
+int
+cell_container_delete (const struct cell_context *ctx, const char *id, bool force, cell_error_t *err)
+{
+  struct opened op;
+  int r = open_container (ctx, id, &op, err);
+  if (r == 0)
+    {
+      const char *status = cell_state_status (&op.st);
+      if (!force && strcmp (status, "running") == 0)
+        r = cell_error (err, EBUSY, "cannot delete container '%s' that is not stopped: %s", id, status);
+      else
+        r = destroy (ctx, &op, err);
+    }
+  opened_release (&op);
+  return r;
+}
+
+int
+cell_container_kill (const struct cell_context *ctx, const char *id, int sig, bool all, cell_error_t *err)
+{
+  struct opened op;
+  int r = open_container (ctx, id, &op, err);
+  if (r == 0)
+    {
+      if (strcmp (cell_state_status (&op.st), "stopped") == 0)
+        r = cell_error (err, ESRCH, "container '%s' is not running", id);
+      else if (all && op.st.cgroup)
+        r = cg_kill_all (op.st.cgroup, sig, err);
+      else
+        r = kill_init (&op, sig, err);
+    }
+  opened_release (&op);
+  return r;
+}
+
+char *
+cell_container_state (const struct cell_context *ctx, const char *id, cell_error_t *err)
+{
+  struct opened op;
+  char *r = NULL;
+  if (open_container (ctx, id, &op, err) == 0)
+    r = cell_state_to_json (&op.st, op.config, cell_state_status (&op.st));
+  opened_release (&op);
+  return r;
+}
+
+int
+cell_container_run (const struct cell_context *ctx, const struct cell_create_opts *o, int *status,
+                    cell_error_t *err)
+{
+  pid_t init = 0;
+  _cleanup_close_ int master = -1;
+  if (!o->detach)
+    {
+      /* The init may be our grandchild (staging path): adopt it so that we can wait for it. */
+      prctl (PR_SET_CHILD_SUBREAPER, 1);
+      cell_signals_block ();
+    }
+  if (create_container (ctx, o, &init, o->detach ? NULL : &master, err) < 0)
+    return -1;
+  struct opened op;
+  int r = open_container (ctx, o->id, &op, err);
+  if (r == 0)
+    r = start_opened (&op, err);
+  if (r == 0)
+    {
+      /* Release the lock while the container runs: state, kill and exec must work meanwhile. */
+      close (op.fd);
+      op.fd = -1;
+    }
+  opened_release (&op);
+  if (r < 0 || o->detach)
+    {
+      if (r < 0)
+        cell_container_delete (ctx, o->id, true, NULL);
+      *status = 0;
+      return r;
+    }
+  if (cell_wait_forward (init, master, status, err) < 0)
+    return -1;
+  return cell_container_delete (ctx, o->id, true, err);
+}
+
+static void
+list_one (int rootfd, const char *name, struct cell_list_entry *e)
+{
+  struct cell_state st;
+  _cleanup_close_ int fd = openat (rootfd, name, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  cell_error_t ignored = NULL;
+  memset (e, 0, sizeof *e);
+  if (fd < 0 || cell_state_read (fd, &st, &ignored) < 0)
+    {
+      cell_error_free (&ignored);
+      return;
+    }
+  const char *status = cell_state_status (&st);
+  e->id = TAKE_PTR (st.id);
+  e->pid = strcmp (status, "stopped") ? st.pid : 0;
+  e->status = xstrdup (status);
+  e->bundle = TAKE_PTR (st.bundle);
+  e->created = TAKE_PTR (st.created);
+  e->owner = st.owner ? TAKE_PTR (st.owner) : xstrdup ("");
+  cell_state_release (&st);
+}
+
+int
+cell_container_list (const struct cell_context *ctx, struct cell_list_entry **out, size_t *n, cell_error_t *err)
+{
+  *out = NULL;
+  *n = 0;
+  _cleanup_close_ int rootfd = open (ctx->root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (rootfd < 0)
+    return errno == ENOENT ? 0 : cell_error_errno (err, "open '%s'", ctx->root);
+  DIR *d = fdopendir (dup (rootfd));
+  if (d == NULL)
+    return cell_error_errno (err, "opendir '%s'", ctx->root);
+  size_t cap = 0;
+  struct dirent *de;
+  while ((de = readdir (d)))
+    {
+      if (de->d_name[0] == '.' || cell_id_validate (de->d_name, NULL) < 0)
+        continue;
+      struct cell_list_entry e;
+      list_one (rootfd, de->d_name, &e);
+      if (e.id == NULL)
+        continue;
+      *out = xgrow (*out, &cap, *n + 1, sizeof **out);
+      (*out)[(*n)++] = e;
+    }
+  closedir (d);
+  return 0;
+}
+
+void
+cell_list_free (struct cell_list_entry *v, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      free (v[i].id);
+      free (v[i].status);
+      free (v[i].bundle);
+      free (v[i].created);
+      free (v[i].owner);
+    }
+  free (v);
+}

@@ -1,0 +1,374 @@
+/* cell: `exec`, a new process in a running container. It joins every namespace of the container's init with
+ * one setns(pidfd, flags), enters its cgroup and root, and goes through the same setup as the init. */
+#include "../cgroups/cgroups.h"
+#include "base/cleanup.h"
+#include "base/fd.h"
+#include "base/strv.h"
+#include "base/xalloc.h"
+#include "caps.h"
+#include "internal.h"
+#include "process.h"
+#include "runtime.h"
+#include "sync.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void
+process_release (struct cell_process *p)
+{
+  if (p)
+    cell_process_free (p);
+}
+
+/* Replace or add KEY=VALUE in env. */
+static char **
+env_set (char **env, const char *kv)
+{
+  const char *eq = strchr (kv, '=');
+  size_t klen = eq ? (size_t) (eq - kv) : strlen (kv);
+  for (size_t i = 0; env && env[i]; i++)
+    if (strncmp (env[i], kv, klen) == 0 && env[i][klen] == '=')
+      {
+        free (env[i]);
+        env[i] = xstrdup (kv);
+        return env;
+      }
+  return cell_strv_append (env, kv);
+}
+
+static int
+parse_id (const char *s, const char *what, uint32_t *out, cell_error_t *err)
+{
+  char *end;
+  errno = 0;
+  unsigned long v = strtoul (s, &end, 10);
+  if (errno || end == s || *end || v > UINT32_MAX || s[0] == '-')
+    return cell_error (err, EINVAL, "--user: invalid %s '%s'", what, s);
+  *out = (uint32_t) v;
+  return 0;
+}
+
+static int
+apply_user (struct cell_process *p, const char *user, char **gids, cell_error_t *err)
+{
+  if (user)
+    {
+      _cleanup_free_ char *copy = xstrdup (user);
+      char *colon = strchr (copy, ':');
+      if (colon)
+        *colon++ = '\0';
+      if (parse_id (copy, "uid", &p->user.uid, err) < 0)
+        return -1;
+      p->user.gid = 0;
+      if (colon && parse_id (colon, "gid", &p->user.gid, err) < 0)
+        return -1;
+    }
+  for (size_t i = 0; gids && gids[i]; i++)
+    {
+      p->user.additional_gids = xrealloc (p->user.additional_gids, (p->user.n_additional_gids + 1) * 4);
+      if (parse_id (gids[i], "additional gid", &p->user.additional_gids[p->user.n_additional_gids++], err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static void
+add_caps (struct cell_process *p, char **caps)
+{
+  struct cell_capabilities *c = &p->capabilities;
+  for (size_t i = 0; caps && caps[i]; i++)
+    {
+      _cleanup_free_ char *name = strncasecmp (caps[i], "CAP_", 4) ? xasprintf ("CAP_%s", caps[i])
+                                                                    : xstrdup (caps[i]);
+      for (char *s = name; *s; s++)
+        *s = (*s >= 'a' && *s <= 'z') ? *s - 32 : *s;
+      char ***sets[] = { &c->bounding, &c->effective, &c->permitted };
+      for (size_t k = 0; k < ARRAY_SIZE (sets); k++)
+        if (!cell_strv_contains (*sets[k], name))
+          *sets[k] = cell_strv_append (*sets[k], name);
+      c->present = true;
+    }
+}
+
+/* The process to run: -p FILE as given, or the container's process with args and flags applied (runc). */
+static struct cell_process *
+build_process (const struct cell_exec_opts *o, const char *config_text, size_t config_len, cell_error_t *err)
+{
+  struct cell_process *p;
+  if (o->process_file)
+    {
+      _cleanup_free_ char *text = NULL;
+      size_t len;
+      if (cell_read_file_at (AT_FDCWD, o->process_file, 4 << 20, &text, &len, err) < 0)
+        return NULL;
+      p = cell_process_parse (text, len, err);
+      if (p == NULL)
+        return cell_error_prefix (err, "%s", o->process_file), NULL;
+    }
+  else
+    {
+      struct cell_config *c = cell_config_parse (config_text, config_len, err);
+      if (c == NULL)
+        return NULL;
+      p = xcalloc (1, sizeof *p);
+      *p = c->process;
+      memset (&c->process, 0, sizeof c->process);
+      cell_config_free (c);
+      cell_strv_free (p->args);
+      p->args = cell_strv_dup (o->args);
+      p->terminal = o->tty;
+      p->console_size_present = false;
+    }
+  if (p->args == NULL || p->args[0] == NULL)
+    {
+      cell_process_free (p);
+      return cell_error (err, EINVAL, "exec: no command given"), NULL;
+    }
+  if (o->cwd)
+    {
+      free (p->cwd);
+      p->cwd = xstrdup (o->cwd);
+    }
+  for (size_t i = 0; o->env && o->env[i]; i++)
+    p->env = env_set (p->env, o->env[i]);
+  if (o->no_new_privs)
+    p->no_new_privileges = true;
+  add_caps (p, o->caps);
+  if (apply_user (p, o->user, o->additional_gids_str, err) < 0 || cell_process_validate (p, "process", err) < 0)
+    {
+      cell_process_free (p);
+      return NULL;
+    }
+  return p;
+}
+
+/* Namespaces of pid that differ from ours, as CLONE_NEW* flags. */
+static unsigned long
+ns_flags_of (pid_t pid)
+{
+  unsigned long flags = 0;
+  for (int t = 0; t < CELL_NS__MAX; t++)
+    {
+      char a[64], b[64];
+      struct stat sa, sb;
+      snprintf (a, sizeof a, "/proc/%d/ns/%s", pid, ns_proc_name (t));
+      snprintf (b, sizeof b, "/proc/self/ns/%s", ns_proc_name (t));
+      if (stat (a, &sa) == 0 && stat (b, &sb) == 0 && (sa.st_ino != sb.st_ino || sa.st_dev != sb.st_dev))
+        flags |= ns_clone_flag (t);
+    }
+  return flags;
+}
+
+struct exec_child
+{
+  const struct cell_process *p;
+  const struct cell_state *st;
+  const struct cell_personality *pers;
+  int pidfd, rootfd, sync_fd;
+  unsigned long flags;
+  int preserve_fds;
+};
+
+/* The grandchild: in the container's namespaces; root and setup, then execve. */
+_Noreturn static void
+exec_final (const struct exec_child *x)
+{
+  cell_error_t err = NULL;
+  _cleanup_free_ char *exe = NULL;
+  if (fchdir (x->rootfd) < 0 || chroot (".") < 0)
+    cell_error_errno (&err, "enter the container's root");
+  else if (x->p->terminal)
+    {
+      int master = -1, slave = -1;
+      _cleanup_close_ int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (cell_pty_open (root, x->p, &master, &slave, &err) == 0)
+        {
+          cell_sync_send (x->sync_fd, SYNC_CONSOLE_FD, 0, NULL, 0, master, &err);
+          close (master);
+          if (err == NULL)
+            cell_pty_make_ctty (slave, &err);
+        }
+    }
+  close (x->rootfd);
+  if (err == NULL)
+    exe = cell_process_find_executable (x->p->args[0], x->p->env, &err);
+  if (err == NULL && cell_process_setup (x->p, x->pers, &err) == 0)
+    cell_process_exec (x->p, exe, x->preserve_fds, &err);
+  cell_sync_send_error (x->sync_fd, err);
+  _exit (1);
+}
+
+_Noreturn static void
+exec_child (const struct exec_child *x)
+{
+  cell_error_t err = NULL;
+  cell_signals_reset ();
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (x->st->cgroup && cg_enter (x->st->cgroup, getpid (), &err) < 0)
+    {
+      cell_sync_send_error (x->sync_fd, err);
+      _exit (1);
+    }
+  if (x->flags && setns (x->pidfd, x->flags) < 0)
+    {
+      cell_error_errno (&err, "setns into container '%s'", x->st->id);
+      cell_sync_send_error (x->sync_fd, err);
+      _exit (1);
+    }
+  if (!(x->flags & CLONE_NEWPID))
+    exec_final (x);
+  /* setns(CLONE_NEWPID) applies to children: fork the process that really runs. */
+  pid_t pid = fork ();
+  if (pid < 0)
+    {
+      cell_error_errno (&err, "fork");
+      cell_sync_send_error (x->sync_fd, err);
+      _exit (1);
+    }
+  if (pid == 0)
+    exec_final (x);
+  cell_sync_send (x->sync_fd, SYNC_INIT_PID, pid, NULL, 0, -1, NULL);
+  _exit (0);
+}
+
+static int
+spawn (const struct cell_exec_opts *o, struct exec_child *x, pid_t *out, int *master, cell_error_t *err)
+{
+  int sp[2];
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+    return cell_error_errno (err, "socketpair");
+  _cleanup_close_ int sock = sp[0];
+  x->sync_fd = sp[1];
+  pid_t child = fork ();
+  if (child < 0)
+    {
+      close (sp[1]);
+      return cell_error_errno (err, "fork");
+    }
+  if (child == 0)
+    {
+      close (sp[0]);
+      exec_child (x);
+    }
+  close (sp[1]);
+  pid_t pid = child;
+  int32_t gpid;
+  if (x->flags & CLONE_NEWPID)
+    {
+      if (cell_sync_expect (sock, SYNC_INIT_PID, &gpid, NULL, NULL, NULL, err) < 0)
+        {
+          waitpid (child, NULL, 0);
+          return -1;
+        }
+      pid = gpid;
+      waitpid (child, NULL, 0);
+    }
+  if (x->p->terminal)
+    {
+      _cleanup_close_ int m = -1;
+      if (cell_sync_expect (sock, SYNC_CONSOLE_FD, NULL, NULL, NULL, &m, err) < 0)
+        goto failed;
+      if (o->console_socket && cell_console_send (o->console_socket, m, err) < 0)
+        goto failed;
+      if (!o->console_socket)
+        *master = TAKE_FD (m);
+    }
+  /* EOF: execve happened and closed the socket; a message: the setup failed. */
+  struct cell_sync_msg h;
+  ssize_t n = recv (sock, &h, sizeof h, MSG_PEEK);
+  if (n > 0 && cell_sync_expect (sock, SYNC_READY, NULL, NULL, NULL, NULL, err) < 0)
+    goto failed;
+  *out = pid;
+  return 0;
+failed:
+  kill (pid, SIGKILL);
+  waitpid (pid, NULL, 0);
+  return -1;
+}
+
+static int
+exec_in (const struct cell_exec_opts *o, const char *text, size_t len, const struct cell_state *st, int *status,
+         cell_error_t *err)
+{
+  struct cell_config *cfg = cell_config_parse (text, len, err);
+  if (cfg == NULL)
+    return -1;
+  struct cell_process *p = build_process (o, text, len, err);
+  int r = -1;
+  if (p && p->terminal && o->detach && !o->console_socket)
+    cell_error (err, EINVAL, "exec: a detached process with a terminal needs --console-socket");
+  else if (p)
+    {
+      _cleanup_close_ int pidfd = syscall (SYS_pidfd_open, st->pid, 0);
+      char rootp[64];
+      snprintf (rootp, sizeof rootp, "/proc/%d/root", st->pid);
+      _cleanup_close_ int rootfd = open (rootp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (pidfd < 0 || rootfd < 0 || cell_proc_start_time (st->pid) != st->pid_start)
+        cell_error (err, ESRCH, "container '%s' is not running", st->id);
+      else
+        {
+          struct exec_child x = { .p = p, .st = st, .pers = &cfg->linux.personality, .pidfd = pidfd,
+                                  .rootfd = rootfd, .flags = ns_flags_of (st->pid),
+                                  .preserve_fds = o->preserve_fds };
+          pid_t pid = 0;
+          _cleanup_close_ int master = -1;
+          if (!o->detach)
+            {
+              prctl (PR_SET_CHILD_SUBREAPER, 1);
+              cell_signals_block ();
+            }
+          r = spawn (o, &x, &pid, &master, err);
+          if (r == 0 && o->pid_file)
+            {
+              char buf[32];
+              int n = snprintf (buf, sizeof buf, "%d", pid);
+              r = cell_write_file_atomic (AT_FDCWD, o->pid_file, buf, n, 0644, err);
+            }
+          *status = 0;
+          if (r == 0 && !o->detach)
+            r = cell_wait_forward (pid, master, status, err);
+        }
+    }
+  process_release (p);
+  cell_config_free (cfg);
+  return r;
+}
+
+int
+cell_container_exec (const struct cell_context *ctx, const struct cell_exec_opts *o, int *status,
+                     cell_error_t *err)
+{
+  if (cell_id_validate (o->id, err) < 0)
+    return -1;
+  _cleanup_close_ int fd = cell_state_open_dir (ctx->root, o->id, err);
+  if (fd < 0)
+    return -1;
+  struct cell_state st;
+  if (cell_state_read (fd, &st, err) < 0)
+    return -1;
+  int r;
+  _cleanup_free_ char *text = NULL;
+  size_t len;
+  const char *s = cell_state_status (&st);
+  if (strcmp (s, "stopped") == 0)
+    r = cell_error (err, ESRCH, "cannot exec in a stopped container '%s'", o->id);
+  else if ((r = cell_read_file_at (fd, "config.json", 4 << 20, &text, &len, err)) == 0)
+    {
+      /* Don't hold the container's lock while the process runs. */
+      close (TAKE_FD (fd));
+      r = exec_in (o, text, len, &st, status, err);
+    }
+  cell_state_release (&st);
+  return r;
+}

@@ -1,0 +1,257 @@
+/* cell: the container's init, from clone3 to execve. Runs in the child; see sync.h for the protocol. It never
+ * prints and never calls exit(): errors go to the parent (before READY) or to `cell start` (after), then
+ * _exit(1). */
+#include "base/cleanup.h"
+#include "base/fd.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "hooks.h"
+#include "internal.h"
+#include "mounts.h"
+#include "process.h"
+#include "sync.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/keyctl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+bool
+cell_plan_needs_fork (const struct ns_plan *plan)
+{
+  if (!plan->needs_staging)
+    return false;
+  if (plan->new_flags & (CLONE_NEWPID | CLONE_NEWTIME))
+    return true;
+  for (size_t i = 0; i < plan->n_joins; i++)
+    if (plan->joins[i].type == CELL_NS_PID || plan->joins[i].type == CELL_NS_TIME)
+      return true;
+  return false;
+}
+
+void
+cell_signals_reset (void)
+{
+  sigset_t all;
+  sigemptyset (&all);
+  for (int s = 1; s < NSIG; s++)
+    if (s != SIGKILL && s != SIGSTOP)
+      signal (s, SIG_DFL);
+  sigprocmask (SIG_SETMASK, &all, NULL);
+}
+
+_Noreturn static void
+fail (int sock, cell_error_t *err)
+{
+  cell_sync_send_error (sock, *err);
+  _exit (1);
+}
+
+static int
+map_user (const struct cell_init_args *a, cell_error_t *err)
+{
+  if (cell_sync_send (a->sync_fd, SYNC_USERNS_MAP_REQ, 0, NULL, 0, -1, err) < 0)
+    return -1;
+  if (cell_sync_expect (a->sync_fd, SYNC_USERNS_MAP_ACK, NULL, NULL, NULL, NULL, err) < 0)
+    return -1;
+  /* Become root of the new namespace; our host uid need not be mapped at all. */
+  if (setresgid (0, 0, 0) < 0)
+    return cell_error_errno (err, "setresgid(0) in the user namespace");
+  if (setresuid (0, 0, 0) < 0)
+    return cell_error_errno (err, "setresuid(0) in the user namespace");
+  return 0;
+}
+
+/* Staging path: join, unshare, and fork the real init when a pid or time namespace applies only to children.
+ * Returns in the process that goes on as init. */
+static int
+stage_namespaces (const struct cell_init_args *a, cell_error_t *err)
+{
+  const struct ns_plan *plan = a->plan;
+  if (ns_plan_join (plan, err) < 0)
+    return -1;
+  if (plan->new_user)
+    {
+      if (unshare (CLONE_NEWUSER) < 0)
+        return cell_error_errno (err, "unshare user namespace");
+      if (map_user (a, err) < 0)
+        return -1;
+    }
+  unsigned long rest = plan->new_flags & ~(unsigned long) CLONE_NEWUSER;
+  if (rest && unshare (rest) < 0)
+    return cell_error_errno (err, "unshare namespaces");
+  if (rest & CLONE_NEWTIME)
+    {
+      _cleanup_close_ int self = open ("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (self < 0)
+        return cell_error_errno (err, "open '/proc/self'");
+      if (ns_write_time_offsets (self, &a->config->linux, err) < 0)
+        return -1;
+    }
+  if (!cell_plan_needs_fork (plan))
+    return 0;
+  pid_t pid = fork ();
+  if (pid < 0)
+    return cell_error_errno (err, "fork init");
+  if (pid == 0)
+    return 0;
+  /* stage-1: report the init's pid (in our, the caller's, pid namespace) and go. */
+  if (cell_sync_send (a->sync_fd, SYNC_INIT_PID, pid, NULL, 0, -1, err) < 0)
+    {
+      kill (pid, SIGKILL);
+      fail (a->sync_fd, err);
+    }
+  _exit (0);
+}
+
+static int
+setup_uts_net (const struct cell_init_args *a, cell_error_t *err)
+{
+  const struct cell_config *c = a->config;
+  const struct cell_namespace *uts = cell_config_namespace (c, CELL_NS_UTS);
+  const struct cell_namespace *net = cell_config_namespace (c, CELL_NS_NETWORK);
+  if (c->hostname && uts && sethostname (c->hostname, strlen (c->hostname)) < 0)
+    return cell_error_errno (err, "hostname: sethostname '%s'", c->hostname);
+  if (c->domainname && uts && setdomainname (c->domainname, strlen (c->domainname)) < 0)
+    return cell_error_errno (err, "domainname: setdomainname '%s'", c->domainname);
+  if (net && net->path == NULL && ns_net_loopback_up (err) < 0)
+    return -1;
+  if (!a->no_new_keyring)
+    {
+      _cleanup_free_ char *name = xasprintf ("_ses.%s", a->id);
+      /* EPERM/ENOSYS: keyrings disabled or restricted; runc goes on without one too. */
+      if (syscall (SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name) < 0 && errno != ENOSYS && errno != EPERM
+          && errno != EACCES)
+        return cell_error_errno (err, "join session keyring");
+    }
+  return 0;
+}
+
+static bool
+has_hooks (const struct cell_config *c, enum cell_hook_kind k)
+{
+  return c->hooks[k].n > 0;
+}
+
+/* Everything up to SYNC_READY: namespaces, rootfs, hooks, pivot. Leaves *exe and *slave for later. */
+static int
+prepare (const struct cell_init_args *a, struct cell_rootfs *r, char **exe, int *slave, cell_error_t *err)
+{
+  const struct cell_config *c = a->config;
+  const struct cell_process *p = &c->process;
+  if (a->staged)
+    {
+      if (stage_namespaces (a, err) < 0)
+        return -1;
+    }
+  else if (a->plan->new_user && map_user (a, err) < 0)
+    return -1;
+  if (setup_uts_net (a, err) < 0)
+    return -1;
+
+  r->config = c;
+  r->rootfs = xstrdup (a->rootfs);
+  r->bundle = xstrdup (a->bundle);
+  r->userns = a->plan->new_user || cell_config_namespace (c, CELL_NS_USER) != NULL;
+  r->no_pivot = a->no_pivot;
+  r->console_fd = -1;
+  if (cell_rootfs_prepare (r, err) < 0 || cell_mounts_apply (r, err) < 0)
+    return -1;
+  if (p->terminal)
+    {
+      _cleanup_close_ int master = -1;
+      if (cell_pty_open (r->rootfd, p, &master, slave, err) < 0)
+        return -1;
+      r->console_fd = *slave;
+      if (cell_sync_send (a->sync_fd, SYNC_CONSOLE_FD, 0, NULL, 0, master, err) < 0)
+        return -1;
+      if (cell_sync_expect (a->sync_fd, SYNC_CONSOLE_ACK, NULL, NULL, NULL, NULL, err) < 0)
+        return -1;
+    }
+  if (cell_dev_setup (r, err) < 0)
+    return -1;
+  if (has_hooks (c, CELL_HOOK_PRESTART) || has_hooks (c, CELL_HOOK_CREATE_RUNTIME)
+      || has_hooks (c, CELL_HOOK_CREATE_CONTAINER))
+    {
+      _cleanup_free_ char *state = NULL;
+      if (cell_sync_send (a->sync_fd, SYNC_HOOKS_REQ, 0, NULL, 0, -1, err) < 0)
+        return -1;
+      if (cell_sync_expect (a->sync_fd, SYNC_HOOKS_ACK, NULL, &state, NULL, NULL, err) < 0)
+        return -1;
+      if (cell_hooks_run (c, CELL_HOOK_CREATE_CONTAINER, state, err) < 0)
+        return -1;
+    }
+  if (cell_rootfs_pivot (r, err) < 0 || cell_rootfs_finalize (r, err) < 0)
+    return -1;
+  *exe = cell_process_find_executable (p->args[0], p->env, err);
+  if (*exe == NULL)
+    return -1;
+  if (*slave >= 0 && cell_pty_make_ctty (*slave, err) < 0)
+    return -1;
+  return cell_process_setup (p, &c->linux.personality, err);
+}
+
+/* After `cell start` connected: read its state JSON (it shuts down its write side). */
+static char *
+read_start_request (int conn, cell_error_t *err)
+{
+  char *buf = NULL;
+  size_t len;
+  if (cell_read_all (conn, 1 << 20, &buf, &len, err) < 0)
+    return NULL;
+  return buf;
+}
+
+_Noreturn static void
+fail_start (int conn, cell_error_t *err)
+{
+  _cleanup_free_ char *msg = xstrdup ((*err)->msg);
+  (void) cell_write_all (conn, msg, strlen (msg), NULL);
+  _exit (1);
+}
+
+_Noreturn void
+cell_init_main (const struct cell_init_args *a)
+{
+  cell_error_t err = NULL;
+  struct cell_rootfs r = { .rootfd = -1, .console_fd = -1 };
+  _cleanup_free_ char *exe = NULL;
+  int slave = -1;
+
+  cell_signals_reset ();
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0)
+    {
+      cell_error_errno (&err, "prctl(PR_SET_PDEATHSIG)");
+      fail (a->sync_fd, &err);
+    }
+  if (prepare (a, &r, &exe, &slave, &err) < 0)
+    fail (a->sync_fd, &err);
+  cell_rootfs_release (&r);
+  /* From here on the parent (`cell create`) exits: we must outlive it. */
+  prctl (PR_SET_PDEATHSIG, 0);
+  if (cell_sync_send (a->sync_fd, SYNC_READY, 0, NULL, 0, -1, &err) < 0)
+    _exit (1);
+  close (a->sync_fd);
+
+  int conn;
+  do
+    conn = accept4 (a->start_fd, NULL, NULL, SOCK_CLOEXEC);
+  while (conn < 0 && errno == EINTR);
+  if (conn < 0)
+    _exit (1);
+  close (a->start_fd);
+  _cleanup_free_ char *state = read_start_request (conn, &err);
+  if (state == NULL)
+    fail_start (conn, &err);
+  if (cell_hooks_run (a->config, CELL_HOOK_START_CONTAINER, state, &err) < 0)
+    fail_start (conn, &err);
+  cell_process_exec (&a->config->process, exe, a->preserve_fds, &err);
+  fail_start (conn, &err);
+}

@@ -1,0 +1,56 @@
+/* cell: what the lifecycle files share inside runtime/ (not a public interface). */
+#ifndef CELL_RUNTIME_INTERNAL_H
+#define CELL_RUNTIME_INTERNAL_H
+
+#include "../namespaces/namespaces.h"
+#include "base/error.h"
+#include "config.h"
+#include "state.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Everything the container's init needs; filled by the parent before clone3. */
+struct cell_init_args
+{
+  const struct cell_config *config;
+  const struct ns_plan *plan;
+  const char *id;
+  const char *rootfs; /* absolute */
+  const char *bundle; /* absolute */
+  int sync_fd;        /* child's end of the socketpair */
+  int start_fd;       /* listening socket of start.sock */
+  bool no_pivot;
+  bool no_new_keyring;
+  int preserve_fds;
+  bool staged; /* cloned without namespace flags: join/unshare in the child */
+};
+
+/* The init's body after clone3; never returns. */
+_Noreturn void cell_init_main (const struct cell_init_args *a);
+
+/* True when the plan needs a fork after the namespaces are set up (pid/time namespace via unshare/setns). */
+bool cell_plan_needs_fork (const struct ns_plan *plan);
+
+/* The process setup shared by the init and exec, in two steps. setup: rlimits, oom_score_adj, scheduler, io
+ * priority, personality, user and groups, capabilities, cwd. exec: no_new_privs, close every fd but stdio and
+ * the preserved ones, execve. exec returns only on failure, with *err set. */
+int cell_process_setup (const struct cell_process *p, const struct cell_personality *pers, cell_error_t *err);
+int cell_process_exec (const struct cell_process *p, const char *exe, int preserve_fds, cell_error_t *err);
+
+/* Wait for pid (our child or, as subreaper, our descendant) while forwarding signals to it and relaying the
+ * terminal (master_fd >= 0) with the caller's stdio. *status: exit code, or 128+N when killed by signal N. */
+int cell_wait_forward (pid_t pid, int master_fd, int *status, cell_error_t *err);
+/* Send a pty master to the unix socket at path (SCM_RIGHTS), like runc's --console-socket. */
+int cell_console_send (const char *path, int master_fd, cell_error_t *err);
+/* Open a new pty inside the current root (/dev/pts/ptmx, else /dev/ptmx): master and slave, size applied. */
+int cell_pty_open (int rootfd, const struct cell_process *p, int *master, int *slave, cell_error_t *err);
+/* Make slave the controlling terminal and stdio of the current process (after setsid). */
+int cell_pty_make_ctty (int slave, cell_error_t *err);
+
+/* Reset signal mask and dispositions (the parent blocks signals it forwards). */
+void cell_signals_reset (void);
+/* Block the signals cell_wait_forward() forwards; call before creating the child. */
+void cell_signals_block (void);
+
+#endif

@@ -1,0 +1,50 @@
+/* cell: the last steps of every container process (init and exec), shared so both behave the same. */
+#include "base/cleanup.h"
+#include "base/fd.h"
+#include "caps.h"
+#include "internal.h"
+#include "process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int
+cell_process_setup (const struct cell_process *p, const struct cell_personality *pers, cell_error_t *err)
+{
+  _cleanup_close_ int self = open ("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (self < 0 && p->oom_score_adj_present)
+    return cell_error_errno (err, "open '/proc/self'");
+  if (cell_process_set_rlimits (p, err) < 0 || cell_process_set_oom_score_adj (self, p, err) < 0
+      || cell_process_set_scheduler (&p->scheduler, err) < 0
+      || cell_process_set_io_priority (&p->io_priority, err) < 0
+      || (pers && cell_process_set_personality (pers, err) < 0))
+    return -1;
+  if (cell_caps_prepare (&p->capabilities, err) < 0 || cell_process_set_user (&p->user, err) < 0
+      || cell_caps_apply (&p->capabilities, err) < 0)
+    return -1;
+  /* The cwd is resolved in the container's root by the kernel: nothing of the host is reachable because no
+   * fd of cell survives to this point except the ones about to be closed (CVE-2024-21626 class). */
+  if (chdir (p->cwd) < 0)
+    return cell_error_errno (err, "process.cwd: chdir '%s'", p->cwd);
+  return 0;
+}
+
+int
+cell_process_exec (const struct cell_process *p, const char *exe, int preserve_fds, cell_error_t *err)
+{
+  if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return cell_error_errno (err, "prctl(PR_SET_NO_NEW_PRIVS)");
+  /* Every fd past stdio and the preserved ones is closed at execve, whatever its origin. */
+  unsigned int first = 3 + (unsigned int) (preserve_fds > 0 ? preserve_fds : 0);
+  if (syscall (SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    return cell_error_errno (err, "close_range");
+  for (int fd = 3; fd < (int) first; fd++)
+    if (cell_set_cloexec (fd, false, NULL) < 0)
+      continue;
+  execve (exe, p->args, p->env);
+  return cell_error_errno (err, "exec '%s'", p->args[0]);
+}

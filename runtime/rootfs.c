@@ -1,0 +1,303 @@
+/* cell: the rootfs as a mount point, the pivot into it, and what is done from inside afterwards (sysctl,
+ * masked and read-only paths, a read-only root). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* the asan build overrides CFLAGS and loses -D_GNU_SOURCE */
+#endif
+#include "mounts-internal.h"
+#include "base/cleanup.h"
+#include "base/fd.h"
+#include "base/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x00001000U
+#endif
+
+static int
+root_propagation (const struct cell_config *c, unsigned long *flags, cell_error_t *err)
+{
+  *flags = MS_SLAVE | MS_REC; /* runc's default: host mounts still reach us, ours never reach the host */
+  if (c->linux.rootfs_propagation && cell_propagation_parse (c->linux.rootfs_propagation, flags) < 0)
+    return cell_error (err, EINVAL, "linux.rootfsPropagation: invalid value '%s'", c->linux.rootfs_propagation);
+  return 0;
+}
+
+/* Unescape mountinfo's octal escapes (\040 for a space) in place. */
+static void
+mountinfo_unescape (char *s)
+{
+  char *o = s;
+  for (char *p = s; *p; p++)
+    {
+      if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' && p[3] <= '7')
+        {
+          *o++ = (char) (((p[1] - '0') << 6) | ((p[2] - '0') << 3) | (p[3] - '0'));
+          p += 3;
+        }
+      else
+        *o++ = *p;
+    }
+  *o = '\0';
+}
+
+/* pivot_root(2) fails with EINVAL when new_root's parent mount is shared (it would propagate the pivot); with
+ * rootfsPropagation "shared" it is, so make that one mount private, as runc's rootfsParentMountPrivate(). */
+static int
+parent_mount_private (const char *rootfs, cell_error_t *err)
+{
+  struct statx stx;
+  if (statx (AT_FDCWD, rootfs, 0, STATX_MNT_ID, &stx) < 0)
+    return cell_error_errno (err, "statx '%s'", rootfs);
+  _cleanup_fclose_ FILE *f = fopen ("/proc/self/mountinfo", "re");
+  if (f == NULL)
+    return cell_error_errno (err, "open '/proc/self/mountinfo'");
+  _cleanup_free_ char *line = NULL;
+  size_t cap = 0;
+  while (getline (&line, &cap, f) > 0)
+    {
+      unsigned long long id;
+      char mp[4097];
+      if (sscanf (line, "%llu %*u %*s %*s %4096s", &id, mp) != 2 || id != stx.stx_mnt_id)
+        continue;
+      char *sep = strstr (line, " - ");
+      char *shared = strstr (line, " shared:");
+      if (shared == NULL || (sep && shared > sep))
+        return 0;
+      mountinfo_unescape (mp);
+      if (mount (NULL, mp, NULL, MS_PRIVATE, NULL) < 0)
+        return cell_error_errno (err, "make '%s' private", mp);
+      return 0;
+    }
+  return 0;
+}
+
+int
+cell_rootfs_prepare (struct cell_rootfs *r, cell_error_t *err)
+{
+  unsigned long prop;
+  r->rootfd = -1;
+  if (root_propagation (r->config, &prop, err) < 0)
+    return -1;
+  if (mount (NULL, "/", NULL, prop, NULL) < 0)
+    return cell_error_errno (err, "set propagation of '/'");
+  if (parent_mount_private (r->rootfs, err) < 0)
+    return -1;
+  _cleanup_close_ int tree = cell_mnt_clone (AT_FDCWD, r->rootfs, true, err);
+  if (tree < 0)
+    return cell_error_prefix (err, "rootfs");
+  if (move_mount (tree, "", AT_FDCWD, r->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    return cell_error_errno (err, "bind rootfs '%s' onto itself", r->rootfs);
+  r->rootfd = openat (tree, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (r->rootfd < 0)
+    return cell_error_errno (err, "open rootfs '%s'", r->rootfs);
+  return 0;
+}
+
+static int
+pivot_move_root (struct cell_rootfs *r, cell_error_t *err)
+{
+  /* runc --no-pivot: move the rootfs mount over "/" and chroot into it (for ramfs roots, where pivot_root
+   * cannot work). */
+  if (fchdir (r->rootfd) < 0)
+    return cell_error_errno (err, "chdir to rootfs");
+  if (move_mount (r->rootfd, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    return cell_error_errno (err, "move rootfs to '/'");
+  if (chroot (".") < 0)
+    return cell_error_errno (err, "chroot");
+  return 0;
+}
+
+static int
+pivot_root_dot (struct cell_rootfs *r, cell_error_t *err)
+{
+  /* pivot_root(".", "."): the old root ends up stacked under the new one, at "/", and is detached from there.
+   * No put_old directory is needed in the rootfs (runc, since 2019). */
+  if (fchdir (r->rootfd) < 0)
+    return cell_error_errno (err, "chdir to rootfs");
+  if (syscall (SYS_pivot_root, ".", ".") < 0)
+    return cell_error_errno (err, "pivot_root");
+  /* Make the old root rslave first, so our unmount never propagates to the host. */
+  if (mount (NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return cell_error_errno (err, "make old root rslave");
+  if (umount2 (".", MNT_DETACH) < 0)
+    return cell_error_errno (err, "unmount old root");
+  return 0;
+}
+
+int
+cell_rootfs_pivot (struct cell_rootfs *r, cell_error_t *err)
+{
+  if ((r->no_pivot ? pivot_move_root (r, err) : pivot_root_dot (r, err)) < 0)
+    return -1;
+  if (chdir ("/") < 0)
+    return cell_error_errno (err, "chdir '/'");
+  /* rootfsPropagation on the new "/", now that it cannot reach the host's "/" (as runc). */
+  if (r->config->linux.rootfs_propagation)
+    {
+      unsigned long prop;
+      if (root_propagation (r->config, &prop, err) < 0)
+        return -1;
+      if (mount (NULL, "/", NULL, prop, NULL) < 0)
+        return cell_error_errno (err, "set propagation of '/' to %s", r->config->linux.rootfs_propagation);
+    }
+  return 0;
+}
+
+/* ---- after the pivot ---- */
+
+static int
+sysctl_one (int sysfd, const struct cell_kv *kv, cell_error_t *err)
+{
+  _cleanup_free_ char *path = xstrdup (kv->key);
+  for (char *p = path; *p; p++)
+    if (*p == '.')
+      *p = '/';
+  /* No symlink, no "..": a key cannot write outside /proc/sys. */
+  _cleanup_close_ int fd = cell_open_beneath (sysfd, path, O_WRONLY | O_TRUNC, 0, err);
+  if (fd < 0)
+    return -1;
+  return cell_write_all (fd, kv->value, strlen (kv->value), err);
+}
+
+static int
+sysctl_apply (struct cell_rootfs *r, cell_error_t *err)
+{
+  const struct cell_linux *l = &r->config->linux;
+  if (l->n_sysctl == 0)
+    return 0;
+  /* The container's /proc: checked to be procfs, so a rootfs cannot fake /proc/sys with plain files. */
+  _cleanup_close_ int sysfd = cell_open_beneath (r->rootfd, "proc/sys", O_RDONLY | O_DIRECTORY, 0, err);
+  struct statfs sfs;
+  if (sysfd < 0)
+    return cell_error_prefix (err, "linux.sysctl");
+  if (fstatfs (sysfd, &sfs) < 0)
+    return cell_error_errno (err, "linux.sysctl: statfs '/proc/sys'");
+  if (sfs.f_type != PROC_SUPER_MAGIC)
+    return cell_error (err, EINVAL, "linux.sysctl: '/proc/sys' is not on procfs");
+  for (size_t i = 0; i < l->n_sysctl; i++)
+    if (sysctl_one (sysfd, &l->sysctl[i], err) < 0)
+      return cell_error_prefix (err, "linux.sysctl.%s", l->sysctl[i].key);
+  return 0;
+}
+
+/* /dev/null of the container, verified to be the real null device (1:3) before it masks anything. */
+static int
+open_dev_null (int rootfd, cell_error_t *err)
+{
+  _cleanup_close_ int fd = cell_open_beneath (rootfd, "dev/null", O_PATH, 0, err);
+  struct stat st;
+  if (fd < 0)
+    return -1;
+  if (fstat (fd, &st) < 0)
+    return cell_error_errno (err, "stat '/dev/null'");
+  if (!S_ISCHR (st.st_mode) || major (st.st_rdev) != 1 || minor (st.st_rdev) != 3)
+    return cell_error (err, EINVAL, "'/dev/null' is not the null device");
+  return TAKE_FD (fd);
+}
+
+static int
+mask_dir (int fd, const char *path, cell_error_t *err)
+{
+  _cleanup_close_ int fsfd = fsopen ("tmpfs", FSOPEN_CLOEXEC);
+  if (fsfd < 0)
+    return cell_error_errno (err, "fsopen tmpfs for '%s'", path);
+  if (fsconfig (fsfd, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0 || fsconfig (fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return cell_error_errno (err, "create tmpfs for '%s'", path);
+  _cleanup_close_ int mntfd = fsmount (fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+  if (mntfd < 0)
+    return cell_error_errno (err, "fsmount tmpfs for '%s'", path);
+  return cell_mnt_move (mntfd, fd, path, err);
+}
+
+static int
+mask_one (int rootfd, int *nullfd, const char *path, cell_error_t *err)
+{
+  _cleanup_close_ int fd = cell_open_in_root (rootfd, path, O_PATH, 0, NULL);
+  struct stat st;
+  if (fd < 0 && errno == ENOENT)
+    return 0;
+  if (fd < 0 || fstat (fd, &st) < 0)
+    return cell_error_errno (err, "open '%s'", path);
+  if (S_ISDIR (st.st_mode))
+    return mask_dir (fd, path, err);
+  if (*nullfd < 0 && (*nullfd = open_dev_null (rootfd, err)) < 0)
+    return -1;
+  _cleanup_close_ int mntfd = cell_mnt_clone (*nullfd, "", false, err);
+  if (mntfd < 0)
+    return -1;
+  return cell_mnt_move (mntfd, fd, path, err);
+}
+
+static int
+masked_paths (struct cell_rootfs *r, cell_error_t *err)
+{
+  char **v = r->config->linux.masked_paths;
+  _cleanup_close_ int nullfd = -1;
+  for (size_t i = 0; v && v[i]; i++)
+    if (mask_one (r->rootfd, &nullfd, v[i], err) < 0)
+      return cell_error_prefix (err, "linux.maskedPaths[%zu]", i);
+  return 0;
+}
+
+static int
+readonly_one (int rootfd, const char *path, cell_error_t *err)
+{
+  _cleanup_close_ int fd = cell_open_in_root (rootfd, path, O_PATH, 0, NULL);
+  if (fd < 0 && errno == ENOENT)
+    return 0;
+  if (fd < 0)
+    return cell_error_errno (err, "open '%s'", path);
+  _cleanup_close_ int mntfd = cell_mnt_clone (fd, "", true, err);
+  if (mntfd < 0)
+    return -1;
+  if (cell_mnt_setattr (mntfd, MOUNT_ATTR_RDONLY, 0, 0, true, path, err) < 0)
+    return -1;
+  return cell_mnt_move (mntfd, fd, path, err);
+}
+
+static int
+readonly_paths (struct cell_rootfs *r, cell_error_t *err)
+{
+  char **v = r->config->linux.readonly_paths;
+  for (size_t i = 0; v && v[i]; i++)
+    if (readonly_one (r->rootfd, v[i], err) < 0)
+      return cell_error_prefix (err, "linux.readonlyPaths[%zu]", i);
+  return 0;
+}
+
+int
+cell_rootfs_finalize (struct cell_rootfs *r, cell_error_t *err)
+{
+  if (sysctl_apply (r, err) < 0)
+    return -1;
+  if (masked_paths (r, err) < 0)
+    return -1;
+  if (readonly_paths (r, err) < 0)
+    return -1;
+  /* Only "/" itself: the mounts the config placed keep their own flags (runc does the same). */
+  if (r->config->root.readonly && cell_mnt_setattr (r->rootfd, MOUNT_ATTR_RDONLY, 0, 0, false, "/", err) < 0)
+    return cell_error_prefix (err, "root.readonly");
+  return 0;
+}
+
+void
+cell_rootfs_release (struct cell_rootfs *r)
+{
+  if (r->rootfd >= 0)
+    close (r->rootfd);
+  r->rootfd = -1;
+  free (r->rootfs);
+  free (r->bundle);
+  r->rootfs = r->bundle = NULL;
+}

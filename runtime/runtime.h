@@ -1,0 +1,84 @@
+/* cell: the lifecycle API that cli/ calls. One call per command; each returns 0 or -1 with *err set.
+ * Nothing here prints: results come back as values or JSON text, the CLI prints them. */
+#ifndef CELL_RUNTIME_RUNTIME_H
+#define CELL_RUNTIME_RUNTIME_H
+
+#include "base/error.h"
+#include "config.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct cell_context
+{
+  const char *root; /* state root, default /run/cell */
+  bool debug;
+};
+
+struct cell_create_opts
+{
+  const char *id;
+  const char *bundle;         /* default "." */
+  const char *pid_file;       /* NULL: none */
+  const char *console_socket; /* NULL: none */
+  bool no_pivot;
+  bool no_new_keyring;
+  int preserve_fds; /* pass fds 3 .. 3+N-1 to the container */
+  bool detach;      /* run only */
+};
+
+int cell_container_create (const struct cell_context *ctx, const struct cell_create_opts *o, cell_error_t *err);
+int cell_container_start (const struct cell_context *ctx, const char *id, cell_error_t *err);
+/* create + start; unless o->detach, waits and stores the container's exit status (128+N for signal N) in
+ * *status, then deletes the container. */
+int cell_container_run (const struct cell_context *ctx, const struct cell_create_opts *o, int *status,
+                        cell_error_t *err);
+/* runtime-spec state JSON (caller frees). */
+char *cell_container_state (const struct cell_context *ctx, const char *id, cell_error_t *err);
+
+struct cell_list_entry
+{
+  char *id;
+  pid_t pid; /* 0 when stopped */
+  char *status;
+  char *bundle;
+  char *created; /* RFC 3339 */
+  char *owner;
+};
+int cell_container_list (const struct cell_context *ctx, struct cell_list_entry **out, size_t *n,
+                         cell_error_t *err);
+void cell_list_free (struct cell_list_entry *v, size_t n);
+
+int cell_container_kill (const struct cell_context *ctx, const char *id, int sig, bool all, cell_error_t *err);
+int cell_container_delete (const struct cell_context *ctx, const char *id, bool force, cell_error_t *err);
+
+struct cell_exec_opts
+{
+  const char *id;
+  const char *process_file; /* -p FILE: a runtime-spec process object; NULL: use args */
+  char **args;
+  bool tty;
+  const char *cwd;
+  char **env;       /* KEY=VALUE added/overriding */
+  const char *user; /* UID[:GID] */
+  char **additional_gids_str;
+  char **caps; /* added to bounding, effective, permitted (and not ambient/inheritable) */
+  bool no_new_privs;
+  bool detach;
+  const char *pid_file;
+  const char *console_socket;
+  int preserve_fds;
+};
+/* Runs a process inside a running container; unless detached, waits and stores its status in *status. */
+int cell_container_exec (const struct cell_context *ctx, const struct cell_exec_opts *o, int *status,
+                         cell_error_t *err);
+
+/* `cell spec`: default config.json text (caller frees). */
+char *cell_spec_default (bool rootless);
+/* `cell features`: runtime-spec features JSON (caller frees). */
+char *cell_features_json (void);
+
+/* Container ids: runc's rule, ^[\w+-\.]+$, not "." or "..", at most 1024 bytes. */
+int cell_id_validate (const char *id, cell_error_t *err);
+
+#endif

@@ -1,0 +1,251 @@
+#include "state.h"
+#include "base/cleanup.h"
+#include "base/fd.h"
+#include "base/json.h"
+#include "base/xalloc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static int
+mkdir_p (const char *path, mode_t mode, cell_error_t *err)
+{
+  _cleanup_free_ char *copy = xstrdup (path);
+  for (char *s = copy + 1; (s = strchr (s, '/')); s++)
+    {
+      *s = '\0';
+      if (mkdir (copy, 0755) < 0 && errno != EEXIST)
+        return cell_error_errno (err, "mkdir '%s'", copy);
+      *s = '/';
+    }
+  if (mkdir (copy, mode) < 0 && errno != EEXIST)
+    return cell_error_errno (err, "mkdir '%s'", copy);
+  return 0;
+}
+
+static int
+lock_dir (int fd, const char *path, cell_error_t *err)
+{
+  while (flock (fd, LOCK_EX) < 0)
+    if (errno != EINTR)
+      return cell_error_errno (err, "lock '%s'", path);
+  return 0;
+}
+
+int
+cell_state_create_dir (const char *root, const char *id, cell_error_t *err)
+{
+  if (mkdir_p (root, 0700, err) < 0)
+    return -1;
+  _cleanup_free_ char *dir = xasprintf ("%s/%s", root, id);
+  if (mkdir (dir, 0700) < 0)
+    {
+      if (errno == EEXIST)
+        return cell_error (err, 0, "container '%s' already exists", id);
+      return cell_error_errno (err, "mkdir '%s'", dir);
+    }
+  _cleanup_close_ int fd = open (dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return cell_error_errno (err, "open '%s'", dir);
+  if (lock_dir (fd, dir, err) < 0)
+    return -1;
+  return TAKE_FD (fd);
+}
+
+int
+cell_state_open_dir (const char *root, const char *id, cell_error_t *err)
+{
+  _cleanup_free_ char *dir = xasprintf ("%s/%s", root, id);
+  _cleanup_close_ int fd = open (dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    {
+      if (errno == ENOENT)
+        return cell_error (err, 0, "container '%s' does not exist", id);
+      return cell_error_errno (err, "open '%s'", dir);
+    }
+  if (lock_dir (fd, dir, err) < 0)
+    return -1;
+  /* Another command may have deleted it while we waited for the lock. */
+  if (faccessat (fd, "state.json", F_OK, 0) < 0)
+    return cell_error (err, 0, "container '%s' does not exist", id);
+  return TAKE_FD (fd);
+}
+
+int
+cell_state_write (int dirfd, const struct cell_state *s, cell_error_t *err)
+{
+  struct cell_jsonw *w = cell_jsonw_new (false);
+  cell_jsonw_object_open (w);
+  cell_jsonw_kv_string (w, "id", s->id);
+  cell_jsonw_kv_string (w, "bundle", s->bundle);
+  cell_jsonw_kv_string (w, "rootfs", s->rootfs);
+  cell_jsonw_kv_string (w, "created", s->created);
+  cell_jsonw_kv_string (w, "owner", s->owner);
+  cell_jsonw_kv_int (w, "pid", s->pid);
+  cell_jsonw_key (w, "pid_start");
+  cell_jsonw_uint (w, s->pid_start);
+  cell_jsonw_kv_bool (w, "started", s->started);
+  cell_jsonw_kv_string (w, "cgroup", s->cgroup);
+  cell_jsonw_kv_bool (w, "cgroup_created", s->cgroup_created);
+  cell_jsonw_kv_bool (w, "own_pidns", s->own_pidns);
+  cell_jsonw_object_close (w);
+  size_t len;
+  _cleanup_free_ char *text = cell_jsonw_finish (w, &len);
+  return cell_write_file_atomic (dirfd, "state.json", text, len, 0600, err);
+}
+
+static char *
+dup_str (const struct cell_json *o, const char *k)
+{
+  const char *s = cell_json_string (cell_json_get (o, k));
+  return s ? xstrdup (s) : NULL;
+}
+
+int
+cell_state_read (int dirfd, struct cell_state *s, cell_error_t *err)
+{
+  _cleanup_free_ char *text = NULL;
+  size_t len;
+  memset (s, 0, sizeof *s);
+  if (cell_read_file_at (dirfd, "state.json", 1 << 20, &text, &len, err) < 0)
+    return -1;
+  struct cell_json *j = cell_json_parse (text, len, "state.json", err);
+  if (j == NULL)
+    return -1;
+  int64_t pid = 0;
+  uint64_t start = 0;
+  s->id = dup_str (j, "id");
+  s->bundle = dup_str (j, "bundle");
+  s->rootfs = dup_str (j, "rootfs");
+  s->created = dup_str (j, "created");
+  s->owner = dup_str (j, "owner");
+  s->cgroup = dup_str (j, "cgroup");
+  cell_json_int64 (cell_json_get (j, "pid"), &pid);
+  cell_json_uint64 (cell_json_get (j, "pid_start"), &start);
+  s->pid = (pid_t) pid;
+  s->pid_start = start;
+  s->started = cell_json_bool (cell_json_get (j, "started"));
+  s->cgroup_created = cell_json_bool (cell_json_get (j, "cgroup_created"));
+  s->own_pidns = cell_json_bool (cell_json_get (j, "own_pidns"));
+  cell_json_free (j);
+  if (s->id == NULL || s->bundle == NULL)
+    {
+      cell_state_release (s);
+      return cell_error (err, EINVAL, "state.json: missing id or bundle");
+    }
+  return 0;
+}
+
+void
+cell_state_release (struct cell_state *s)
+{
+  free (s->id);
+  free (s->bundle);
+  free (s->rootfs);
+  free (s->created);
+  free (s->owner);
+  free (s->cgroup);
+  memset (s, 0, sizeof *s);
+}
+
+int
+cell_state_remove_dir (const char *root, const char *id, cell_error_t *err)
+{
+  _cleanup_free_ char *dir = xasprintf ("%s/%s", root, id);
+  _cleanup_close_ int fd = open (dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : cell_error_errno (err, "open '%s'", dir);
+  _cleanup_close_ int dfd = dup (fd);
+  DIR *d = fdopendir (dfd);
+  if (d == NULL)
+    return cell_error_errno (err, "opendir '%s'", dir);
+  dfd = -1;
+  struct dirent *e;
+  while ((e = readdir (d)))
+    if (strcmp (e->d_name, ".") && strcmp (e->d_name, ".."))
+      unlinkat (fd, e->d_name, 0);
+  closedir (d);
+  if (rmdir (dir) < 0 && errno != ENOENT)
+    return cell_error_errno (err, "rmdir '%s'", dir);
+  return 0;
+}
+
+unsigned long long
+cell_proc_start_time (pid_t pid)
+{
+  char path[64], buf[1024];
+  if (pid <= 0)
+    return 0;
+  snprintf (path, sizeof path, "/proc/%d/stat", pid);
+  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  if (n <= 0)
+    return 0;
+  buf[n] = '\0';
+  /* comm may contain spaces and parens: fields restart after the last ')'. */
+  char *p = strrchr (buf, ')');
+  if (p == NULL || p[1] == '\0')
+    return 0;
+  char state = p[2];
+  if (state == 'Z' || state == 'X')
+    return 0;
+  p += 2;
+  for (int field = 3; field < 22 && p; field++)
+    p = strchr (p, ' ') ? strchr (p, ' ') + 1 : NULL;
+  return p ? strtoull (p, NULL, 10) : 0;
+}
+
+const char *
+cell_state_status (const struct cell_state *s)
+{
+  if (s->pid <= 0 || cell_proc_start_time (s->pid) != s->pid_start)
+    return "stopped";
+  return s->started ? "running" : "created";
+}
+
+char *
+cell_state_to_json (const struct cell_state *s, const struct cell_config *c, const char *status)
+{
+  struct cell_jsonw *w = cell_jsonw_new (true);
+  cell_jsonw_object_open (w);
+  cell_jsonw_kv_string (w, "ociVersion", "1.3.0");
+  cell_jsonw_kv_string (w, "id", s->id);
+  cell_jsonw_kv_string (w, "status", status);
+  cell_jsonw_kv_int (w, "pid", strcmp (status, "stopped") == 0 ? 0 : s->pid);
+  cell_jsonw_kv_string (w, "bundle", s->bundle);
+  cell_jsonw_kv_string (w, "rootfs", s->rootfs);
+  cell_jsonw_kv_string (w, "created", s->created);
+  cell_jsonw_kv_string (w, "owner", s->owner ? s->owner : "");
+  if (c && c->n_annotations)
+    {
+      cell_jsonw_key (w, "annotations");
+      cell_jsonw_object_open (w);
+      for (size_t i = 0; i < c->n_annotations; i++)
+        cell_jsonw_kv_string (w, c->annotations[i].key, c->annotations[i].value);
+      cell_jsonw_object_close (w);
+    }
+  cell_jsonw_object_close (w);
+  return cell_jsonw_finish (w, NULL);
+}
+
+char *
+cell_now_rfc3339 (void)
+{
+  struct timespec ts;
+  struct tm tm;
+  char buf[64];
+  clock_gettime (CLOCK_REALTIME, &ts);
+  gmtime_r (&ts.tv_sec, &tm);
+  strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return xasprintf ("%s.%09ldZ", buf, ts.tv_nsec);
+}

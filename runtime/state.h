@@ -1,0 +1,50 @@
+/* cell: the state directory <root>/<id>/ of a container.
+ *   state.json   written atomically; the runtime-spec state plus cell's own bookkeeping
+ *   config.json  the config as created (exec and delete read it; the bundle may change)
+ *   start.sock   the socket `cell start` connects to (see sync.h)
+ * Every command holds flock(LOCK_EX) on the directory while it works, which serialises commands on one
+ * container. */
+#ifndef CELL_RUNTIME_STATE_H
+#define CELL_RUNTIME_STATE_H
+
+#include "base/error.h"
+#include "config.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct cell_state
+{
+  char *id;
+  char *bundle;
+  char *rootfs;
+  char *created; /* RFC 3339 */
+  char *owner;
+  pid_t pid;
+  unsigned long long pid_start; /* /proc/PID/stat field 22: defeats pid reuse */
+  bool started;
+  char *cgroup; /* path in the unified hierarchy, NULL when none */
+  bool cgroup_created;
+  bool own_pidns; /* the container has its own pid namespace: killing init kills all */
+};
+
+/* mkdir <root>/<id> (refusing an existing one) and lock it. Returns the locked dirfd. */
+int cell_state_create_dir (const char *root, const char *id, cell_error_t *err);
+/* Open and lock an existing container's directory ("container 'x' does not exist"). */
+int cell_state_open_dir (const char *root, const char *id, cell_error_t *err);
+int cell_state_write (int dirfd, const struct cell_state *s, cell_error_t *err);
+int cell_state_read (int dirfd, struct cell_state *s, cell_error_t *err);
+void cell_state_release (struct cell_state *s);
+/* Remove the directory and its files. */
+int cell_state_remove_dir (const char *root, const char *id, cell_error_t *err);
+
+/* "created", "running" or "stopped", from the init's liveness (pid + start time) and s->started. */
+const char *cell_state_status (const struct cell_state *s);
+/* runtime-spec state JSON (ociVersion, id, status, pid, bundle, annotations) + rootfs, created, owner. */
+char *cell_state_to_json (const struct cell_state *s, const struct cell_config *c, const char *status);
+/* Start time of pid in clock ticks since boot, 0 when gone. A zombie counts as gone. */
+unsigned long long cell_proc_start_time (pid_t pid);
+/* Current time in RFC 3339 with nanoseconds (caller frees). */
+char *cell_now_rfc3339 (void);
+
+#endif

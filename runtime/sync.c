@@ -1,0 +1,109 @@
+#include "sync.h"
+#include "base/cleanup.h"
+#include "base/xalloc.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+int
+cell_sync_send (int sock, enum cell_sync_type type, int32_t code, const void *payload, size_t len, int fd,
+                cell_error_t *err)
+{
+  struct cell_sync_msg h = { .type = type, .code = code, .len = len };
+  struct iovec iov[2] = { { &h, sizeof h }, { (void *) payload, len } };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr msg = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+  if (len > CELL_SYNC_MAX_PAYLOAD)
+    return cell_error (err, EMSGSIZE, "sync: message too large");
+  if (fd >= 0)
+    {
+      memset (&u, 0, sizeof u);
+      msg.msg_control = u.buf;
+      msg.msg_controllen = sizeof u.buf;
+      struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN (sizeof (int));
+      memcpy (CMSG_DATA (c), &fd, sizeof fd);
+    }
+  ssize_t r;
+  do
+    r = sendmsg (sock, &msg, MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return cell_error_errno (err, "sync: send");
+  return 0;
+}
+
+void
+cell_sync_send_error (int sock, const cell_error_t e)
+{
+  const char *m = e && e->msg ? e->msg : "unknown error";
+  size_t len = strlen (m);
+  if (len > 65536)
+    len = 65536;
+  (void) cell_sync_send (sock, SYNC_ERROR, e ? e->code : 0, m, len, -1, NULL);
+}
+
+static int
+recv_one (int sock, struct cell_sync_msg *h, char **payload, int *fd, cell_error_t *err)
+{
+  _cleanup_free_ char *buf = xmalloc (sizeof *h + CELL_SYNC_MAX_PAYLOAD + 1);
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } u;
+  struct iovec iov = { buf, sizeof *h + CELL_SYNC_MAX_PAYLOAD };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+  ssize_t r;
+  do
+    r = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return cell_error_errno (err, "sync: receive");
+  if (r == 0)
+    return cell_error (err, 0, "container init exited unexpectedly");
+  if ((size_t) r < sizeof *h)
+    return cell_error (err, EPROTO, "sync: short message");
+  memcpy (h, buf, sizeof *h);
+  if (h->len != (size_t) r - sizeof *h)
+    return cell_error (err, EPROTO, "sync: bad message length");
+  *fd = -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR (&msg); c; c = CMSG_NXTHDR (&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      memcpy (fd, CMSG_DATA (c), sizeof (int));
+  buf[r] = '\0';
+  *payload = xstrndup (buf + sizeof *h, h->len);
+  return 0;
+}
+
+int
+cell_sync_expect (int sock, enum cell_sync_type type, int32_t *code, char **payload, size_t *len, int *fd,
+                  cell_error_t *err)
+{
+  struct cell_sync_msg h;
+  _cleanup_free_ char *p = NULL;
+  _cleanup_close_ int rfd = -1;
+  if (recv_one (sock, &h, &p, &rfd, err) < 0)
+    return -1;
+  if (h.type == SYNC_ERROR)
+    return cell_error (err, h.code, "%s", p);
+  if (h.type != type)
+    return cell_error (err, EPROTO, "sync: expected message %d, got %u", type, h.type);
+  if (code)
+    *code = h.code;
+  if (len)
+    *len = h.len;
+  if (payload)
+    *payload = TAKE_PTR (p);
+  if (fd)
+    *fd = TAKE_FD (rfd);
+  return 0;
+}

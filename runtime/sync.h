@@ -1,0 +1,77 @@
+/* cell: the parent <-> container-init protocol.
+ *
+ * One socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC). Every message is a struct cell_sync_msg header plus
+ * `len` bytes of payload, sent as one datagram; fds travel with SCM_RIGHTS. The parent is `cell create`
+ * (or run); the child is the container's init (and, on the staging path, the short-lived stage-1 before it).
+ *
+ *  parent                                             child (stage-1, then init)
+ *  ------                                             --------------------------
+ *  clone3(new namespaces, CLONE_INTO_CGROUP) ------>  [staging] setns() into joined namespaces
+ *                                                     [new user ns] unshare(CLONE_NEWUSER) when staging
+ *                   <------------------------------  SYNC_USERNS_MAP_REQ
+ *  write uid_map, setgroups, gid_map
+ *                   ------------------------------>  SYNC_USERNS_MAP_ACK
+ *                                                     [staging] unshare(other new namespaces), write
+ *                                                     timens_offsets, fork() the init, stage-1 exits
+ *                   <------------------------------  SYNC_INIT_PID {pid_t, as seen by the parent}
+ *                                                     hostname, rootfs, mounts, /dev, pty
+ *                   <------------------------------  SYNC_CONSOLE_FD (SCM_RIGHTS: pty master), terminal only
+ *  send it to --console-socket, or keep it (run)
+ *                   ------------------------------>  SYNC_CONSOLE_ACK
+ *                   <------------------------------  SYNC_HOOKS_REQ (before pivot_root)
+ *  prestart + createRuntime hooks
+ *                   ------------------------------>  SYNC_HOOKS_ACK {state JSON}
+ *                                                     createContainer hooks, pivot_root, masked paths,
+ *                                                     sysctl, executable lookup
+ *                   <------------------------------  SYNC_READY
+ *  write state.json, --pid-file; exit                 wait on the start socket (accept)
+ *
+ *  Either side may send SYNC_ERROR {int code; message} instead of the expected message; the child then
+ *  _exit(1)s. The child never prints and never calls exit().
+ *
+ * start: `cell start` connects to the listening socket <root>/<id>/start.sock that create bound and the init
+ * inherited, and sends the state JSON. The init runs the startContainer hooks, finishes the process setup and
+ * execs; the accepted connection is close-on-exec, so `start` reads EOF on success, or an error message written
+ * by the init when anything after the connect fails. */
+#ifndef CELL_RUNTIME_SYNC_H
+#define CELL_RUNTIME_SYNC_H
+
+#include "base/error.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum cell_sync_type
+{
+  SYNC_USERNS_MAP_REQ = 1,
+  SYNC_USERNS_MAP_ACK,
+  SYNC_INIT_PID,
+  SYNC_CONSOLE_FD,
+  SYNC_CONSOLE_ACK,
+  SYNC_HOOKS_REQ,
+  SYNC_HOOKS_ACK,
+  SYNC_READY,
+  SYNC_ERROR,
+};
+
+struct cell_sync_msg
+{
+  uint32_t type;
+  int32_t code; /* SYNC_ERROR: errno; SYNC_INIT_PID: the pid */
+  uint32_t len; /* payload bytes that follow */
+};
+
+#define CELL_SYNC_MAX_PAYLOAD (256 * 1024)
+
+/* Send a message with an optional payload and an optional fd (fd < 0: none). */
+int cell_sync_send (int sock, enum cell_sync_type type, int32_t code, const void *payload, size_t len, int fd,
+                    cell_error_t *err);
+/* Send an error message built from err (the child's way to report). Never fails loudly. */
+void cell_sync_send_error (int sock, const cell_error_t e);
+/* Receive one message of the expected type. A SYNC_ERROR becomes *err (message and code of the child);
+ * EOF becomes "container init exited unexpectedly". *payload (NUL-terminated, caller frees) and *fd are
+ * optional (NULL to ignore). */
+int cell_sync_expect (int sock, enum cell_sync_type type, int32_t *code, char **payload, size_t *len, int *fd,
+                      cell_error_t *err);
+
+#endif
