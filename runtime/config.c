@@ -6,8 +6,6 @@
  * cell_config_free(), so a field cannot be parsed and then leaked. Unknown members are never looked at.
  * JSON null counts as absent, as in Go's encoding/json (runc), so `"sysctl": null` is accepted.
  * Cross-field rules and "not supported" refusals come last, in cell_config_validate(). */
-/* -std=gnu11 predefines `linux` as 1, which would rename struct cell_config's member `linux`. */
-#undef linux
 #include "config.h"
 #include "base/cleanup.h"
 #include "base/json.h"

@@ -204,7 +204,7 @@ static char *
 creating_state (struct creation *c, const char *status)
 {
   c->st.pid = c->init;
-  return cell_state_to_json (&c->st, c->config, status);
+  return cell_state_to_json (&c->st, c->config, status, false);
 }
 
 static int
@@ -276,12 +276,11 @@ drive_child (struct creation *c, cell_error_t *err)
   return cell_sync_expect (c->sync_fd, SYNC_READY, NULL, NULL, NULL, NULL, err);
 }
 
-static int
-write_pid_file (const char *path, pid_t pid, cell_error_t *err)
+int
+cell_write_pid_file (const char *path, pid_t pid, cell_error_t *err)
 {
   char buf[32];
   int len = snprintf (buf, sizeof buf, "%d", pid);
-  _cleanup_free_ char *abs = NULL;
   char resolved[PATH_MAX];
   /* Atomic: write next to it and rename, as runc does; a shim may be watching for it. */
   _cleanup_free_ char *copy = xstrdup (path);
@@ -357,7 +356,7 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
     return cell_error (err, ESRCH, "container init exited during create");
   if (cell_state_write (c->state_fd, &c->st, err) < 0)
     return -1;
-  if (c->o->pid_file && write_pid_file (c->o->pid_file, c->init, err) < 0)
+  if (c->o->pid_file && cell_write_pid_file (c->o->pid_file, c->init, err) < 0)
     return -1;
   return 0;
 }
@@ -448,7 +447,7 @@ signal_start (struct opened *op, cell_error_t *err)
     return cell_error_errno (err, "socket");
   if (connect (s, (struct sockaddr *) &sa, sizeof sa) < 0)
     return cell_error_errno (err, "container '%s': connect to its init", op->st.id);
-  _cleanup_free_ char *state = cell_state_to_json (&op->st, op->config, "created");
+  _cleanup_free_ char *state = cell_state_to_json (&op->st, op->config, "created", false);
   if (cell_write_all (s, state, strlen (state), err) < 0)
     return -1;
   shutdown (s, SHUT_WR);
@@ -472,7 +471,7 @@ start_opened (struct opened *op, cell_error_t *err)
     return -1;
   if (signal_start (op, err) < 0)
     return -1;
-  _cleanup_free_ char *state = cell_state_to_json (&op->st, op->config, "running");
+  _cleanup_free_ char *state = cell_state_to_json (&op->st, op->config, "running", false);
   cell_error_t herr = NULL;
   /* runtime-spec: a failing poststart hook is logged, the lifecycle goes on. */
   if (cell_hooks_run (op->config, CELL_HOOK_POSTSTART, state, &herr) < 0)
@@ -539,7 +538,7 @@ destroy (const struct cell_context *ctx, struct opened *op, cell_error_t *err)
           cell_error_free (&e);
         }
     }
-  _cleanup_free_ char *state = cell_state_to_json (&op->st, op->config, "stopped");
+  _cleanup_free_ char *state = cell_state_to_json (&op->st, op->config, "stopped", false);
   if (cell_state_remove_dir (ctx->root, op->st.id, err) < 0)
     return -1;
   cell_error_t herr = NULL;
@@ -592,7 +591,7 @@ cell_container_state (const struct cell_context *ctx, const char *id, cell_error
   struct opened op;
   char *r = NULL;
   if (open_container (ctx, id, &op, err) == 0)
-    r = cell_state_to_json (&op.st, op.config, cell_state_status (&op.st));
+    r = cell_state_to_json (&op.st, op.config, cell_state_status (&op.st), true);
   opened_release (&op);
   return r;
 }

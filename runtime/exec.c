@@ -330,11 +330,7 @@ exec_in (const struct cell_exec_opts *o, const char *text, size_t len, const str
             }
           r = spawn (o, &x, &pid, &master, err);
           if (r == 0 && o->pid_file)
-            {
-              char buf[32];
-              int n = snprintf (buf, sizeof buf, "%d", pid);
-              r = cell_write_file_atomic (AT_FDCWD, o->pid_file, buf, n, 0644, err);
-            }
+            r = cell_write_pid_file (o->pid_file, pid, err);
           *status = 0;
           if (r == 0 && !o->detach)
             r = cell_wait_forward (pid, master, status, err);

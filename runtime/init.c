@@ -66,6 +66,10 @@ map_user (const struct cell_init_args *a, cell_error_t *err)
     return cell_error_errno (err, "setresgid(0) in the user namespace");
   if (setresuid (0, 0, 0) < 0)
     return cell_error_errno (err, "setresuid(0) in the user namespace");
+  /* Changing credentials cleared "dumpable", which makes the files of /proc/self owned by the (unmapped) host root and
+   * so unwritable for us (timens_offsets, oom_score_adj). execve sets it again by its own rules. */
+  if (prctl (PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+    return cell_error_errno (err, "prctl(PR_SET_DUMPABLE)");
   return 0;
 }
 
@@ -188,7 +192,14 @@ prepare (const struct cell_init_args *a, struct cell_rootfs *r, char **exe, int 
       if (cell_hooks_run (c, CELL_HOOK_CREATE_CONTAINER, state, err) < 0)
         return -1;
     }
-  if (cell_rootfs_pivot (r, err) < 0 || cell_rootfs_finalize (r, err) < 0)
+  if (cell_rootfs_pivot (r, err) < 0)
+    return -1;
+  /* runc creates a missing cwd (before / turns read-only); resolved inside the new root. */
+  _cleanup_close_ int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_close_ int cwd = root < 0 ? -1 : cell_mkdir_p_in_root (root, p->cwd, 0755, err);
+  if (cwd < 0)
+    return root < 0 ? cell_error_errno (err, "open '/'") : cell_error_prefix (err, "process.cwd");
+  if (cell_rootfs_finalize (r, err) < 0)
     return -1;
   *exe = cell_process_find_executable (p->args[0], p->env, err);
   if (*exe == NULL)

@@ -48,6 +48,9 @@ int cell_pty_open (int rootfd, const struct cell_process *p, int *master, int *s
 /* Make slave the controlling terminal and stdio of the current process (after setsid). */
 int cell_pty_make_ctty (int slave, cell_error_t *err);
 
+/* Write pid to path atomically (tmp + rename), as runc does for --pid-file. */
+int cell_write_pid_file (const char *path, pid_t pid, cell_error_t *err);
+
 /* Reset signal mask and dispositions (the parent blocks signals it forwards). */
 void cell_signals_reset (void);
 /* Block the signals cell_wait_forward() forwards; call before creating the child. */

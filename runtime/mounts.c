@@ -83,14 +83,49 @@ dest_open_nofollow (int parentfd, const char *last, bool dir, const char *dest, 
   if (fstat (fd, &st) < 0)
     return cell_error_errno (err, "stat '%s'", dest);
   if (S_ISLNK (st.st_mode))
-    return cell_error (err, ELOOP, "'%s' is a symlink, refusing to mount on it", dest);
+    return cell_error (err, ELOOP, "refusing to mount on symlink '%s'", dest);
   if (dir && !S_ISDIR (st.st_mode))
     return cell_error (err, ENOTDIR, "'%s' is not a directory", dest);
   return TAKE_FD (fd);
 }
 
+/* If the last component of dest is a symlink (dangling inside the root), the path it points to, resolved as
+ * the kernel would inside the root; NULL otherwise. */
+static char *
+dangling_target (int parentfd, const char *parent, const char *last)
+{
+  char target[PATH_MAX];
+  ssize_t n = readlinkat (parentfd, last, target, sizeof target - 1);
+  if (n <= 0)
+    return NULL;
+  target[n] = '\0';
+  if (target[0] == '/')
+    return xstrdup (target);
+  return xasprintf ("%s/%s", parent, target);
+}
+
+static int mnt_dest_once (int rootfd, const char *dest, bool dir, bool nofollow, char **retry, cell_error_t *err);
+
 int
 cell_mnt_dest (int rootfd, const char *dest, bool dir, bool nofollow, cell_error_t *err)
+{
+  _cleanup_free_ char *cur = xstrdup (dest);
+  /* Like runc's securejoin: a symlink whose target does not exist yet is followed, inside the root, and the
+   * target is created there; 40 hops as the kernel allows. */
+  for (int hops = 0; hops < 40; hops++)
+    {
+      char *next = NULL;
+      int fd = mnt_dest_once (rootfd, cur, dir, nofollow, &next, err);
+      if (next == NULL)
+        return fd;
+      free (cur);
+      cur = next;
+    }
+  return cell_error (err, ELOOP, "open '%s'", dest);
+}
+
+static int
+mnt_dest_once (int rootfd, const char *dest, bool dir, bool nofollow, char **retry, cell_error_t *err)
 {
   _cleanup_free_ char *parent = NULL, *last = NULL;
   cell_path_split (dest, &parent, &last);
@@ -104,6 +139,8 @@ cell_mnt_dest (int rootfd, const char *dest, bool dir, bool nofollow, cell_error
       int fd = cell_open_in_root (rootfd, dest, O_PATH, 0, NULL);
       if (fd >= 0 || errno != ENOENT)
         return fd >= 0 ? fd : cell_error_errno (err, "open '%s'", dest);
+      if ((*retry = dangling_target (parentfd, parent, last)))
+        return -1;
     }
   if (dest_create (parentfd, last, dir, dest, err) < 0)
     return -1;
@@ -279,12 +316,20 @@ fs_set_sb_flags (int fsfd, unsigned long flags, cell_error_t *err)
   return 0;
 }
 
+/* cell manages only the unified hierarchy: a "cgroup" mount (runc's default spec writes one) is a cgroup2
+ * mount, as runc makes it on a cgroup v2 host. */
+static const char *
+fs_type (const struct cell_mount *m)
+{
+  return strcmp (m->type, "cgroup") == 0 ? "cgroup2" : m->type;
+}
+
 /* fsopen .. fsmount; returns the detached mount fd. ENOSYS/EPERM from fsopen itself are returned as -2 with
  * errno set and no error, so that the caller may fall back to mount(2). */
 static int
 fs_new (const struct cell_mount *m, const struct cell_mount_plan *plan, cell_error_t *err)
 {
-  _cleanup_close_ int fsfd = fsopen (m->type, FSOPEN_CLOEXEC);
+  _cleanup_close_ int fsfd = fsopen (fs_type (m), FSOPEN_CLOEXEC);
   if (fsfd < 0 && (errno == ENOSYS || errno == EPERM))
     return -2;
   if (fsfd < 0)
@@ -315,7 +360,7 @@ fs_legacy (const struct cell_mount *m, const struct cell_mount_plan *plan, int d
   char proc[64];
   snprintf (proc, sizeof proc, "/proc/self/fd/%d", destfd);
   unsigned long flags = plan->flags & ~(unsigned long) (MS_BIND | MS_REC | MS_REMOUNT);
-  if (mount (m->source ? m->source : m->type, proc, m->type, flags, plan->data) < 0)
+  if (mount (m->source ? m->source : m->type, proc, fs_type (m), flags, plan->data) < 0)
     return cell_error_errno (err, "mount %s", m->type);
   return 0;
 }
@@ -442,10 +487,15 @@ mount_new (const struct mnt_ctx *c, cell_error_t *err)
     return 0;
   if (type_is (c->m, "sysfs") && e->code == EPERM)
     {
-      /* A user namespace without its own network namespace may not mount sysfs: bind the host's, as runc. */
+      /* A user namespace without its own network namespace may not mount sysfs: bind the host's, as runc.
+       * Unlike runc, ro/nosuid/nodev/noexec also cover the submounts (the host's cgroup hierarchies). */
       cell_error_free (&e);
       struct mnt_ctx rc = *c;
+      uint64_t set, clr;
       rc.plan.flags |= MS_BIND | MS_REC;
+      cell_mount_plan_attrs (&rc.plan, &set, &clr);
+      rc.plan.attr_set |= set & ~(uint64_t) MOUNT_ATTR__ATIME;
+      rc.plan.recursive_attrs = true;
       return mount_bind (&rc, "/sys", destfd, err);
     }
   if (err)
@@ -482,7 +532,7 @@ mount_one (struct cell_rootfs *r, size_t i, cell_error_t *err)
     return -1;
   int ret;
   if (c.plan.idmap)
-    ret = cell_error (err, ENOTSUP, "mounts[%zu].%s: not supported", i,
+    ret = cell_error (err, 0, "mounts[%zu].%s: not supported", i,
                       c.m->n_uid_mappings ? "uidMappings" : "options: idmap");
   else if (c.plan.flags & MS_REMOUNT)
     ret = mount_remount (&c, err);

@@ -1,11 +1,16 @@
 /* cell: the last steps of every container process (init and exec), shared so both behave the same. */
 #include "base/cleanup.h"
 #include "base/fd.h"
+#include "base/strv.h"
+#include "base/xalloc.h"
 #include "caps.h"
 #include "internal.h"
 #include "process.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <sys/prctl.h>
@@ -33,6 +38,35 @@ cell_process_setup (const struct cell_process *p, const struct cell_personality 
   return 0;
 }
 
+/* HOME from the container's /etc/passwd when the config leaves it unset, "/" by default (runc does so). */
+static char *
+home_of (uid_t uid)
+{
+  _cleanup_fclose_ FILE *f = fopen ("/etc/passwd", "re");
+  char line[1024];
+  while (f && fgets (line, sizeof line, f))
+    {
+      char *fields[7] = { 0 };
+      char *s = line;
+      for (int i = 0; i < 7 && s; i++)
+        fields[i] = strsep (&s, ":");
+      if (fields[5] && fields[2] && (uid_t) strtoul (fields[2], NULL, 10) == uid && fields[5][0] == '/')
+        return xstrdup (fields[5]);
+    }
+  return xstrdup ("/");
+}
+
+static char **
+env_with_home (const struct cell_process *p)
+{
+  char **env = cell_strv_dup (p->env);
+  for (size_t i = 0; env[i]; i++)
+    if (strncmp (env[i], "HOME=", 5) == 0)
+      return env;
+  _cleanup_free_ char *home = home_of (p->user.uid);
+  return cell_strv_push (env, xasprintf ("HOME=%s", home));
+}
+
 int
 cell_process_exec (const struct cell_process *p, const char *exe, int preserve_fds, cell_error_t *err)
 {
@@ -45,6 +79,7 @@ cell_process_exec (const struct cell_process *p, const char *exe, int preserve_f
   for (int fd = 3; fd < (int) first; fd++)
     if (cell_set_cloexec (fd, false, NULL) < 0)
       continue;
-  execve (exe, p->args, p->env);
+  _cleanup_strv_ char **env = env_with_home (p);
+  execve (exe, p->args, env);
   return cell_error_errno (err, "exec '%s'", p->args[0]);
 }

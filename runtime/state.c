@@ -214,9 +214,9 @@ cell_state_status (const struct cell_state *s)
 }
 
 char *
-cell_state_to_json (const struct cell_state *s, const struct cell_config *c, const char *status)
+cell_state_to_json (const struct cell_state *s, const struct cell_config *c, const char *status, bool pretty)
 {
-  struct cell_jsonw *w = cell_jsonw_new (true);
+  struct cell_jsonw *w = cell_jsonw_new (pretty);
   cell_jsonw_object_open (w);
   cell_jsonw_kv_string (w, "ociVersion", "1.3.0");
   cell_jsonw_kv_string (w, "id", s->id);

@@ -41,7 +41,7 @@ int cell_state_remove_dir (const char *root, const char *id, cell_error_t *err);
 /* "created", "running" or "stopped", from the init's liveness (pid + start time) and s->started. */
 const char *cell_state_status (const struct cell_state *s);
 /* runtime-spec state JSON (ociVersion, id, status, pid, bundle, annotations) + rootfs, created, owner. */
-char *cell_state_to_json (const struct cell_state *s, const struct cell_config *c, const char *status);
+char *cell_state_to_json (const struct cell_state *s, const struct cell_config *c, const char *status, bool pretty);
 /* Start time of pid in clock ticks since boot, 0 when gone. A zombie counts as gone. */
 unsigned long long cell_proc_start_time (pid_t pid);
 /* Current time in RFC 3339 with nanoseconds (caller frees). */

@@ -143,17 +143,44 @@ cell_json_bool (const struct cell_json *v)
   return v && V (v)->type == yajl_t_true;
 }
 
-/* A decimal integer literal that overflows long long but fits uint64_t: yajl does not flag it as an
- * integer, but uint64 fields (limits, seccomp values) need it. */
+/* yajl flags an integer literal only when it fits long long, and its overflow check even refuses
+ * -9223372036854775808. Integer literals (an optional '-' then digits) that fit int64_t or uint64_t are
+ * integers too: uint64 fields (limits, seccomp values) need the upper half. */
 static bool
-raw_uint64 (const struct cell_json *v, uint64_t *out)
+raw_digits (const struct cell_json *v, bool *negative)
 {
   const char *r = V (v)->u.number.r;
-  if (r == NULL || *r < '0' || *r > '9' || strspn (r, "0123456789") != strlen (r))
+  if (r == NULL)
+    return false;
+  *negative = *r == '-';
+  r += *negative;
+  return *r && strspn (r, "0123456789") == strlen (r);
+}
+
+static bool
+raw_int64 (const struct cell_json *v, int64_t *out)
+{
+  bool negative;
+  if (!raw_digits (v, &negative))
     return false;
   errno = 0;
   char *end;
-  unsigned long long u = strtoull (r, &end, 10);
+  long long i = strtoll (V (v)->u.number.r, &end, 10);
+  if (errno || *end)
+    return false;
+  *out = i;
+  return true;
+}
+
+static bool
+raw_uint64 (const struct cell_json *v, uint64_t *out)
+{
+  bool negative;
+  if (!raw_digits (v, &negative) || negative)
+    return false;
+  errno = 0;
+  char *end;
+  unsigned long long u = strtoull (V (v)->u.number.r, &end, 10);
   if (errno || *end)
     return false;
   *out = u;
@@ -163,19 +190,24 @@ raw_uint64 (const struct cell_json *v, uint64_t *out)
 bool
 cell_json_is_integer (const struct cell_json *v)
 {
+  int64_t i;
   uint64_t u;
   if (cell_json_type (v) != CELL_JSON_NUMBER)
     return false;
-  return YAJL_IS_INTEGER (V (v)) || raw_uint64 (v, &u);
+  return YAJL_IS_INTEGER (V (v)) || raw_int64 (v, &i) || raw_uint64 (v, &u);
 }
 
 bool
 cell_json_int64 (const struct cell_json *v, int64_t *out)
 {
-  if (cell_json_type (v) != CELL_JSON_NUMBER || !YAJL_IS_INTEGER (V (v)))
+  if (cell_json_type (v) != CELL_JSON_NUMBER)
     return false;
-  *out = V (v)->u.number.i;
-  return true;
+  if (YAJL_IS_INTEGER (V (v)))
+    {
+      *out = V (v)->u.number.i;
+      return true;
+    }
+  return raw_int64 (v, out);
 }
 
 bool

@@ -408,8 +408,9 @@ class Runtime:
         r = self("delete", *(["--force"] if force else []), cid, tag="delete")
         return r.ok() if check else r
 
-    def exec(self, cid, *args, check=False, **kw):
-        r = self("exec", *args, tag="exec", **kw)
+    def exec(self, cid, *cmd, opts=(), check=False, **kw):
+        """runc exec [opts] cid cmd..."""
+        r = self("exec", *opts, cid, *cmd, tag="exec", **kw)
         return r.ok() if check else r
 
     def list(self, *args):

@@ -75,7 +75,8 @@ TEST (types_and_accessors)
 
 TEST (big_integers)
 {
-  struct cell_json *j = parse ("[18446744073709551615, 9223372036854775807, 18446744073709551616, 1e3]");
+  struct cell_json *j = parse ("[18446744073709551615, 9223372036854775807, 18446744073709551616, 1e3,"
+                               " -9223372036854775808, -9223372036854775809]");
   CHECK (j != NULL);
   uint64_t u;
   int64_t i;
@@ -86,6 +87,11 @@ TEST (big_integers)
   CHECK (!cell_json_uint64 (cell_json_at (j, 2), &u)); /* past uint64 */
   CHECK (!cell_json_is_integer (cell_json_at (j, 2)));
   CHECK (!cell_json_is_integer (cell_json_at (j, 3)));
+  CHECK (cell_json_int64 (cell_json_at (j, 4), &i) && i == INT64_MIN); /* yajl alone refuses this one */
+  CHECK (cell_json_is_integer (cell_json_at (j, 4)));
+  CHECK (!cell_json_uint64 (cell_json_at (j, 4), &u));
+  CHECK (!cell_json_is_integer (cell_json_at (j, 5)));
+  CHECK (!cell_json_int64 (cell_json_at (j, 5), &i));
   cell_json_free (j);
 }
 

@@ -1,6 +1,6 @@
 /* Unit tests for runtime/config.c: every fixture in tests/fixtures/config/{good,bad} (run from the repo root),
  * then focused checks of error messages and of values landing in the right struct fields. */
-#undef linux /* -std=gnu11 predefines it; struct cell_config has a member of that name */
+
 #include "base/error.h"
 #include "config.h"
 #include "unit.h"

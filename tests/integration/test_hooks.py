@@ -1,0 +1,175 @@
+"""hooks: each kind runs at its point of the lifecycle with the state on stdin; failures."""
+import json
+import os
+import stat
+
+import pytest
+
+HOOK = """#!/bin/sh
+d=$(dirname "$0")
+state=$(cat)
+printf '%s\\n' "args=$*" "env=$HOOKVAR" "state=$state" > "$d/log-$1"
+exit ${HOOK_EXIT:-0}
+"""
+RUNTIME_SIDE = ("prestart", "createRuntime", "poststart", "poststop")
+CONTAINER_SIDE = ("createContainer", "startContainer")
+ALL = RUNTIME_SIDE + CONTAINER_SIDE
+
+
+class Hooks:
+    """The same script at the same absolute path on the host and in the rootfs, since createContainer and
+    startContainer resolve their path in the container's mount namespace, maybe before or after pivot_root.
+    Each run writes log-KIND next to the script that ran."""
+
+    def __init__(self, rt, bundle):
+        self.dir = rt.workdir / "hooks"
+        self.dir.mkdir()
+        self.inner = bundle.rootfs / str(self.dir).lstrip("/")
+        self.inner.mkdir(parents=True)
+        for d in (self.dir, self.inner):
+            (d / "hook.sh").write_text(HOOK)
+            os.chmod(d / "hook.sh", stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
+        self.path = str(self.dir / "hook.sh")
+        bundle.config["root"]["readonly"] = False
+
+    def hook(self, kind, **extra):
+        h = {"path": self.path, "args": ["hook.sh", kind], "env": ["HOOKVAR=%s-env" % kind]}
+        h.update(extra)
+        return h
+
+    def log(self, kind):
+        for d in (self.dir, self.inner):
+            p = d / ("log-" + kind)
+            if p.exists():
+                out = {}
+                for line in p.read_text().split("\n"):
+                    k, _, v = line.partition("=")
+                    out.setdefault(k, v)
+                out["state"] = json.loads(out["state"]) if out.get("state") else None
+                return out
+        return None
+
+    def ran(self):
+        return {k for k in ALL if self.log(k)}
+
+
+@pytest.fixture
+def hooks(rt, bundle):
+    return Hooks(rt, bundle)
+
+
+def test_hooks_order_and_state(rt, bundle, hooks):
+    bundle.config["hooks"] = {k: [hooks.hook(k)] for k in ALL}
+    bundle.check("sigwait")
+    cid = rt.new_id()
+    rt.create(cid, bundle)
+    created = hooks.ran()
+    rt.start(cid)
+    rt.wait_output(cid, "sigwait ready")
+    started = hooks.ran()
+    rt.kill(cid, "KILL")
+    rt.wait_status(cid, "stopped")
+    stopped = hooks.ran()
+    rt.delete(cid)
+    assert hooks.ran() == set(ALL)
+
+    assert {"prestart", "createRuntime", "createContainer"} <= created
+    assert "startContainer" not in created
+    if rt.name != "runc":  # runc 1.1.5 runs poststart hooks at create
+        assert "poststart" not in created
+    assert started == set(ALL) - {"poststop"}
+    assert stopped == started
+
+    for kind in ALL:
+        log = hooks.log(kind)
+        assert log["args"] == kind, log
+        assert log["env"] == kind + "-env", log
+        st = log["state"]
+        assert st["id"] == cid, (kind, st)
+        assert st["ociVersion"]
+        if rt.name == "crun" and kind == "startContainer":
+            continue  # crun 1.8.1 passes bundle "/" and pid 0 to startContainer
+        assert os.path.samefile(st["bundle"], bundle.path), (kind, st)
+        if kind != "poststop" and not (rt.name == "crun" and kind in CONTAINER_SIDE):
+            assert st["pid"] > 0, (kind, st)  # crun 1.8.1 passes pid 0 in the container-side hooks
+    assert hooks.log("poststop")["state"]["status"] == "stopped"
+    if rt.name != "runc":
+        assert hooks.log("poststart")["state"]["status"] == "running"
+
+
+def test_start_container_hook_runs_before_process(rt, bundle, hooks):
+    bundle.config["hooks"] = {"startContainer": [hooks.hook("startContainer")]}
+    bundle.sh("test -e %s/log-startContainer && echo seen" % hooks.dir)
+    r = rt.run(rt.new_id(), bundle, check=True)
+    assert r.stdout.strip() == "seen"
+
+
+def test_failing_prestart(rt, bundle, hooks):
+    """A failing prestart hook fails create and leaves nothing behind."""
+    bundle.config["hooks"] = {"prestart": [hooks.hook("prestart", env=["HOOK_EXIT=3"])],
+                              "poststart": [hooks.hook("poststart")]}
+    bundle.check("sigwait")
+    cid = rt.new_id()
+    rt.create(cid, bundle, check=False).failed()
+    assert rt.state(cid, check=False).returncode != 0
+    assert rt.list("-q").stdout.split() == []
+    assert "poststart" not in hooks.ran()
+
+
+@pytest.mark.parametrize("kind", ["createRuntime", "createContainer"])
+def test_failing_create_hooks(rt, bundle, hooks, kind):
+    bundle.config["hooks"] = {kind: [hooks.hook(kind, env=["HOOK_EXIT=1"])]}
+    bundle.check("sigwait")
+    rt.create(rt.new_id(), bundle, check=False).failed()
+    assert rt.list("-q").stdout.split() == []
+
+
+def test_failing_hook_stops_the_rest(rt, bundle, hooks):
+    bundle.config["hooks"] = {"createRuntime": [hooks.hook("createRuntime", env=["HOOK_EXIT=1"]),
+                                                 dict(hooks.hook("prestart"))]}
+    bundle.check("exit", "0")
+    rt.create(rt.new_id(), bundle, check=False).failed()
+    assert "prestart" not in hooks.ran()
+
+
+def test_poststop_runs_on_delete(rt, bundle, hooks):
+    bundle.config["hooks"] = {"poststop": [hooks.hook("poststop")]}
+    bundle.check("exit", "0")
+    cid = rt.new_id()
+    rt.create(cid, bundle)
+    rt.start(cid)
+    rt.wait_status(cid, "stopped")
+    assert hooks.ran() == set()
+    rt.delete(cid)
+    assert hooks.ran() == {"poststop"}
+
+
+def test_poststop_runs_after_run(rt, bundle, hooks):
+    bundle.config["hooks"] = {"poststop": [hooks.hook("poststop")]}
+    rt.run(rt.new_id(), bundle.check("exit", "0"), check=True)
+    assert hooks.ran() == {"poststop"}
+
+
+def test_failing_poststop_still_deletes(rt, bundle, hooks):
+    bundle.config["hooks"] = {"poststop": [hooks.hook("poststop", env=["HOOK_EXIT=1"])]}
+    bundle.check("exit", "0")
+    cid = rt.new_id()
+    rt.create(cid, bundle)
+    rt.start(cid)
+    rt.wait_status(cid, "stopped")
+    rt("delete", cid)
+    assert rt.state(cid, check=False).returncode != 0
+    assert hooks.ran() == {"poststop"}
+
+
+def test_hook_timeout(rt, bundle, hooks):
+    slow = rt.workdir / "slow.sh"
+    slow.write_text("#!/bin/sh\nexec sleep 10\n")
+    os.chmod(slow, 0o755)
+    bundle.config["hooks"] = {"createRuntime": [{"path": str(slow), "timeout": 1}]}
+    bundle.check("exit", "0")
+    import time
+    t = time.monotonic()
+    rt.create(rt.new_id(), bundle, check=False).failed()
+    assert time.monotonic() - t < 8
+    assert rt.list("-q").stdout.split() == []
