@@ -11,6 +11,15 @@ CC ?= cc
 PKGS := libseccomp libcap yajl libmnl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Link libseccomp, libcap and yajl statically where Debian ships the archives: fewer objects for the dynamic
+# loader on every `cell` start (measured: ~0.5 ms of a ~5 ms `run`). STATIC_DEPS=0 links them dynamically.
+STATIC_DEPS ?= 1
+LIBDIR := $(shell $(CC) -print-multiarch 2>/dev/null | sed 's|^|/usr/lib/|')
+ifeq ($(STATIC_DEPS),1)
+ifeq ($(words $(wildcard $(LIBDIR)/libseccomp.a $(LIBDIR)/libcap.a $(LIBDIR)/libyajl_s.a)),3)
+PKG_LIBS := -Wl,-Bstatic -lseccomp -lcap -lyajl_s -Wl,-Bdynamic -lmnl
+endif
+endif
 VERSION := 0.1.0
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 

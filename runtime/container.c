@@ -312,8 +312,7 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
   if (c->state_fd < 0)
     return -1;
   c->state_made = true;
-  if (cell_write_file_atomic (c->state_fd, "config.json", text, len, 0600, err) < 0)
-    return -1;
+  c->st.config = xstrndup (text, len);
   c->st.id = xstrdup (c->o->id);
   c->st.bundle = xstrdup (c->bundle);
   c->st.rootfs = xstrdup (c->rootfs);
@@ -429,11 +428,7 @@ open_container (const struct cell_context *ctx, const char *id, struct opened *o
   op->fd = cell_state_open_dir (ctx->root, id, err);
   if (op->fd < 0 || cell_state_read (op->fd, &op->st, err) < 0)
     return -1;
-  _cleanup_free_ char *text = NULL;
-  size_t len;
-  if (cell_read_file_at (op->fd, "config.json", CONFIG_MAX, &text, &len, err) < 0)
-    return -1;
-  op->config = cell_config_parse (text, len, err);
+  op->config = cell_config_parse (op->st.config, strlen (op->st.config), err);
   return op->config ? 0 : -1;
 }
 
@@ -447,6 +442,9 @@ signal_start (struct opened *op, cell_error_t *err)
     return cell_error_errno (err, "socket");
   if (connect (s, (struct sockaddr *) &sa, sizeof sa) < 0)
     return cell_error_errno (err, "container '%s': connect to its init", op->st.id);
+  /* From now on the container counts as started, whatever the init answers. */
+  unlinkat (op->fd, "start.sock", 0);
+  op->st.started = true;
   _cleanup_free_ char *state = cell_state_to_json (&op->st, op->config, "created", false);
   if (cell_write_all (s, state, strlen (state), err) < 0)
     return -1;
@@ -466,9 +464,6 @@ start_opened (struct opened *op, cell_error_t *err)
   const char *status = cell_state_status (&op->st);
   if (strcmp (status, "created") != 0)
     return cell_error (err, EINVAL, "cannot start a container that is %s", status);
-  op->st.started = true;
-  if (cell_state_write (op->fd, &op->st, err) < 0)
-    return -1;
   if (signal_start (op, err) < 0)
     return -1;
   _cleanup_free_ char *state = cell_state_to_json (&op->st, op->config, "running", false);

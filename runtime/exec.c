@@ -354,16 +354,13 @@ cell_container_exec (const struct cell_context *ctx, const struct cell_exec_opts
   if (cell_state_read (fd, &st, err) < 0)
     return -1;
   int r;
-  _cleanup_free_ char *text = NULL;
-  size_t len;
-  const char *s = cell_state_status (&st);
-  if (strcmp (s, "stopped") == 0)
+  if (strcmp (cell_state_status (&st), "stopped") == 0)
     r = cell_error (err, ESRCH, "cannot exec in a stopped container '%s'", o->id);
-  else if ((r = cell_read_file_at (fd, "config.json", 4 << 20, &text, &len, err)) == 0)
+  else
     {
       /* Don't hold the container's lock while the process runs. */
       close (TAKE_FD (fd));
-      r = exec_in (o, text, len, &st, status, err);
+      r = exec_in (o, st.config, strlen (st.config), &st, status, err);
     }
   cell_state_release (&st);
   return r;

@@ -92,10 +92,10 @@ cell_state_write (int dirfd, const struct cell_state *s, cell_error_t *err)
   cell_jsonw_kv_int (w, "pid", s->pid);
   cell_jsonw_key (w, "pid_start");
   cell_jsonw_uint (w, s->pid_start);
-  cell_jsonw_kv_bool (w, "started", s->started);
   cell_jsonw_kv_string (w, "cgroup", s->cgroup);
   cell_jsonw_kv_bool (w, "cgroup_created", s->cgroup_created);
   cell_jsonw_kv_bool (w, "own_pidns", s->own_pidns);
+  cell_jsonw_kv_string (w, "config", s->config);
   cell_jsonw_object_close (w);
   size_t len;
   _cleanup_free_ char *text = cell_jsonw_finish (w, &len);
@@ -132,14 +132,15 @@ cell_state_read (int dirfd, struct cell_state *s, cell_error_t *err)
   cell_json_uint64 (cell_json_get (j, "pid_start"), &start);
   s->pid = (pid_t) pid;
   s->pid_start = start;
-  s->started = cell_json_bool (cell_json_get (j, "started"));
+  s->started = faccessat (dirfd, "start.sock", F_OK, AT_SYMLINK_NOFOLLOW) < 0;
+  s->config = dup_str (j, "config");
   s->cgroup_created = cell_json_bool (cell_json_get (j, "cgroup_created"));
   s->own_pidns = cell_json_bool (cell_json_get (j, "own_pidns"));
   cell_json_free (j);
-  if (s->id == NULL || s->bundle == NULL)
+  if (s->id == NULL || s->bundle == NULL || s->config == NULL)
     {
       cell_state_release (s);
-      return cell_error (err, EINVAL, "state.json: missing id or bundle");
+      return cell_error (err, EINVAL, "state.json: missing id, bundle or config");
     }
   return 0;
 }
@@ -153,6 +154,7 @@ cell_state_release (struct cell_state *s)
   free (s->created);
   free (s->owner);
   free (s->cgroup);
+  free (s->config);
   memset (s, 0, sizeof *s);
 }
 

@@ -1,7 +1,8 @@
 /* cell: the state directory <root>/<id>/ of a container.
- *   state.json   written atomically; the runtime-spec state plus cell's own bookkeeping
- *   config.json  the config as created (exec and delete read it; the bundle may change)
- *   start.sock   the socket `cell start` connects to (see sync.h)
+ *   state.json   written once, atomically, by create: cell's bookkeeping and the config as created (exec and
+ *                delete read it; the bundle may change afterwards)
+ *   start.sock   the socket `cell start` connects to (see sync.h); start removes it, so "started" is its
+ *                absence and start writes nothing
  * Every command holds flock(LOCK_EX) on the directory while it works, which serialises commands on one
  * container. */
 #ifndef CELL_RUNTIME_STATE_H
@@ -22,10 +23,11 @@ struct cell_state
   char *owner;
   pid_t pid;
   unsigned long long pid_start; /* /proc/PID/stat field 22: defeats pid reuse */
-  bool started;
+  bool started; /* derived when read: start.sock is gone */
   char *cgroup; /* path in the unified hierarchy, NULL when none */
   bool cgroup_created;
   bool own_pidns; /* the container has its own pid namespace: killing init kills all */
+  char *config;   /* config.json text as created */
 };
 
 /* mkdir <root>/<id> (refusing an existing one) and lock it. Returns the locked dirfd. */

@@ -97,7 +97,9 @@ cell_write_file_atomic (int dirfd, const char *name, const void *data, size_t le
       unlinkat (dirfd, tmp, 0);
       return cell_error_prefix (err, "'%s'", tmp);
     }
-  if (fsync (fd) < 0 || renameat (dirfd, tmp, dirfd, name) < 0)
+  /* No fsync: readers must never see a torn file (the rename), but state under /run does not outlive a
+   * reboot, and neither do the containers it describes. */
+  if (renameat (dirfd, tmp, dirfd, name) < 0)
     {
       int saved = errno;
       unlinkat (dirfd, tmp, 0);

@@ -16,7 +16,7 @@ int cell_read_all (int fd, size_t max, char **out, size_t *len, cell_error_t *er
 int cell_read_file_at (int dirfd, const char *path, size_t max, char **out, size_t *len, cell_error_t *err);
 /* Open an existing file O_WRONLY|O_TRUNC|O_NOFOLLOW and write data (for /proc and /sys knobs). */
 int cell_write_file_at (int dirfd, const char *path, const void *data, size_t len, cell_error_t *err);
-/* Write name in dirfd atomically: tmp file, fsync, rename. */
+/* Write name in dirfd atomically: tmp file, then rename (no fsync). */
 int cell_write_file_atomic (int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                             cell_error_t *err);
 /* openat2(rootfd, path, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS): `path` (absolute or relative) is resolved as
