@@ -1,7 +1,7 @@
 # cell: an OCI container runtime.
 #   make          build ./cell
 #   make demo     install missing Debian packages, build, run a busybox container
-#   make check    every test (unit, schema fixtures, integration, cgroup suite)
+#   make check    every test (unit under ASan/UBSan, schema fixtures, integration against the real binary)
 #   make bench    cell vs crun vs runc
 #   make install  PREFIX=/usr/local DESTDIR=
 

@@ -18,4 +18,5 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# shellcheck disable=SC2086 # one word per package
 apt-get update -q && apt-get install -y -q --no-install-recommends $missing

@@ -27,6 +27,17 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "skip_runtime(name, reason): skip this test for one runtime")
 
 
+def pytest_report_header(config):
+    try:
+        fs = subprocess.run(["stat", "-f", "-c", "%T", "/sys/fs/cgroup"], capture_output=True, text=True).stdout
+    except OSError:
+        fs = "?"
+    line = "runtimes: %s; /sys/fs/cgroup: %s" % (" ".join(runtime_names()), fs.strip())
+    if fs.strip() != "cgroup2fs":
+        line += " (not a cgroup v2 view: run through tests/helper/cgroup2-view.sh, as tests/check.sh does)"
+    return line
+
+
 def pytest_generate_tests(metafunc):
     if "runtime_name" in metafunc.fixturenames:
         metafunc.parametrize("runtime_name", runtime_names())
@@ -103,9 +114,10 @@ def netns_dir():
 
 
 @pytest.fixture
-def netns(netns_dir, rt):
-    """A named netns (bind-mounted under /run/netns in our private mount namespace); yields its path."""
-    name = "cell-test-%s" % secrets.token_hex(4)
+def netns(netns_dir, rt, request):
+    """A netns named after the test (bind-mounted under /run/netns in our private mount namespace); yields
+    its path."""
+    name = "cell-%s-%s" % (re.sub(r"[^A-Za-z0-9_-]", "_", request.node.originalname)[:32], secrets.token_hex(4))
     subprocess.run(["ip", "netns", "add", name], check=True)
     yield "/run/netns/" + name
     subprocess.run(["ip", "netns", "delete", name], check=False)

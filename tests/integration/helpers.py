@@ -314,10 +314,12 @@ class Runtime:
         out = self.workdir / ("out-%d-%s" % (self._n, tag))
         return out, Path(str(out) + ".err")
 
-    def __call__(self, *args, stdin=subprocess.DEVNULL, timeout=TIMEOUT, env=None, cwd=None, tag="cmd",
+    def __call__(self, *args, stdin=None, timeout=TIMEOUT, env=None, cwd=None, tag="cmd",
                  pass_fds=()):
         out, err = self._files(tag)
         argv = self.argv(*args)
+        if stdin is None:
+            stdin = self.empty_stdin()
         with open(out, "w+") as fo, open(err, "w+") as fe:
             try:
                 p = subprocess.run(argv, stdin=stdin, stdout=fo, stderr=fe, timeout=timeout, env=env, cwd=cwd,
@@ -327,8 +329,17 @@ class Runtime:
                 rc = "timeout"
         return Result(argv, rc, out.read_text(errors="replace"), err.read_text(errors="replace"), out)
 
-    def popen(self, *args, stdin=subprocess.DEVNULL, tag="bg", **kw):
+    def empty_stdin(self):
+        """An empty regular file as stdin. Not /dev/null: crun 1.8.1 chowns its stdio to the container's user
+        when there is a user namespace, and the host's /dev/null with it (see test_security.py)."""
+        p = self.workdir / "empty-stdin"
+        p.touch()
+        return open(p, "rb")
+
+    def popen(self, *args, stdin=None, tag="bg", **kw):
         """Start a runtime command in the background; .result(timeout) waits and returns a Result."""
+        if stdin is None:
+            stdin = self.empty_stdin()
         out, err = self._files(tag)
         argv = self.argv(*args)
         fo, fe = open(out, "w+"), open(err, "w+")
@@ -528,6 +539,12 @@ def cgroup_dirs(depth=4):
     return out
 
 
+def host_devnull():
+    """Owner and mode of the host's /dev/null: no runtime may ever change them (the container is hostile)."""
+    st = os.stat("/dev/null")
+    return (st.st_uid, st.st_gid, oct(st.st_mode))
+
+
 class LeakChecker:
     """Snapshot at the start of a test; check() after it lists what the runtime left behind:
     state dir entries, new mounts in our mount namespace, new cgroups named after the test's containers,
@@ -538,6 +555,7 @@ class LeakChecker:
         self.rt = rt
         self.mounts = mount_ids()
         self.cgroups = cgroup_dirs()
+        self.devnull = host_devnull()
 
     def leaks(self):
         rt = self.rt
@@ -555,6 +573,8 @@ class LeakChecker:
                 found.append("cgroup: %s" % d)
         for pid in self.leaked_pids():
             found.append("process: %d %s" % (pid, readlink("/proc/%d/exe" % pid)))
+        if host_devnull() != self.devnull:
+            found.append("host /dev/null changed: %s -> %s" % (self.devnull, host_devnull()))
         return found
 
     def leaked_pids(self):
@@ -599,6 +619,10 @@ class LeakChecker:
             except OSError:
                 pass
         time.sleep(0.1)
+        for mid, line in sorted(mount_ids().items(), key=lambda kv: -int(kv[0])):
+            point = unescape(line.split()[4])
+            if mid not in self.mounts and point.startswith(str(rt.workdir) + "/"):
+                subprocess.run(["umount", "-l", point], check=False)
         names = set(rt.ids) | {rt.token}
         for d in sorted(cgroup_dirs() - self.cgroups, key=len, reverse=True):
             if any(n in d for n in names):

@@ -29,10 +29,12 @@ def _del(path):
 
 
 def _add_ns(t, path=None):
+    """Append a namespace; with a path, in place of the one of that type."""
     def edit(cfg, rt):
         ns = {"type": t}
         if path:
             ns["path"] = path(rt) if callable(path) else path
+            cfg["linux"]["namespaces"] = [n for n in cfg["linux"]["namespaces"] if n["type"] != t]
         cfg["linux"]["namespaces"].append(ns)
     return edit
 

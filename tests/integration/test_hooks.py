@@ -2,6 +2,7 @@
 import json
 import os
 import stat
+import time
 
 import pytest
 
@@ -168,7 +169,6 @@ def test_hook_timeout(rt, bundle, hooks):
     os.chmod(slow, 0o755)
     bundle.config["hooks"] = {"createRuntime": [{"path": str(slow), "timeout": 1}]}
     bundle.check("exit", "0")
-    import time
     t = time.monotonic()
     rt.create(rt.new_id(), bundle, check=False).failed()
     assert time.monotonic() - t < 8

@@ -1,6 +1,7 @@
 """create / start / state / run / list / kill / delete: the runc command-line contract."""
 import json
 import os
+import time
 
 import pytest
 
@@ -38,6 +39,7 @@ def test_state_fields(rt, bundle):
     rt.kill(cid, "KILL")
     st = rt.wait_status(cid, "stopped")
     assert st["id"] == cid
+    assert st.get("pid", 0) == 0, "runc reports pid 0 once stopped"
     rt.delete(cid)
 
 
@@ -219,7 +221,6 @@ def test_many_sequential(rt, bundle):
 
 
 def _wait_running(rt, cid, p, timeout=10):
-    import time
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert p.poll() is None, p.result().describe()

@@ -3,11 +3,11 @@ import os
 
 import pytest
 
-from helpers import proc_status
+from helpers import Facts, proc_status
 
 NS_FILES = {"pid": "pid", "network": "net", "ipc": "ipc", "uts": "uts", "mount": "mnt", "cgroup": "cgroup",
             "user": "user", "time": "time"}
-USERNS_MAP = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+USERNS_MAP = [{"containerID": 0, "hostID": 1000, "size": 65536}]
 
 
 def host_ns(name):
@@ -87,17 +87,15 @@ def test_user_namespace(rt, bundle):
     bundle.linux["gidMappings"] = USERNS_MAP
     bundle.check("id", "ns", "sigwait")
     cid = rt.started(bundle)
-    f = rt.wait_output(cid, "sigwait ready")
-    from helpers import Facts
-    f = Facts(f)
+    f = Facts(rt.wait_output(cid, "sigwait ready"))
     assert f["uid"] == "0" and f["gid"] == "0"
     assert f.ns()["user"] != host_ns("user")
     pid = rt.state(cid)["pid"]
     st = proc_status(pid)
-    assert st["Uid"].split() == ["100000"] * 4
-    assert st["Gid"].split() == ["100000"] * 4
+    assert st["Uid"].split() == ["1000"] * 4
+    assert st["Gid"].split() == ["1000"] * 4
     with open("/proc/%d/uid_map" % pid) as fh:
-        assert fh.read().split() == ["0", "100000", "65536"]
+        assert fh.read().split() == ["0", "1000", "65536"]
     rt.delete(cid, force=True)
 
 
@@ -110,7 +108,7 @@ def test_user_namespace_non_root_user(rt, bundle):
     cid = rt.started(bundle)
     rt.wait_output(cid, "sigwait ready")
     st = proc_status(rt.state(cid)["pid"])
-    assert st["Uid"].split()[0] == "101000"
+    assert st["Uid"].split()[0] == "2000"
     rt.delete(cid, force=True)
 
 

@@ -1,7 +1,7 @@
 """process: args, env, cwd, user, rlimits, capabilities, noNewPrivileges, oomScoreAdj and friends."""
 import pytest
 
-from helpers import caps_mask
+from helpers import CAPS, caps_mask
 
 
 def test_args(rt, bundle):
@@ -87,7 +87,6 @@ def test_rlimit_raise_hard_refused(rt, bundle):
 
 
 def _has_cap(name):
-    from helpers import CAPS
     with open("/proc/self/status") as f:
         eff = int([x for x in f if x.startswith("CapEff")][0].split()[1], 16)
     return bool(eff & (1 << CAPS[name]))

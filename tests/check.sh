@@ -1,0 +1,73 @@
+#!/bin/sh
+# make check: unit tests, schema fixtures, then the integration suite (pytest, in a cgroup v2 view) for every
+# runtime in CELL_TEST_RUNTIMES (default: cell, plus runc and crun when installed, to prove the tests).
+# Ends with one line "check: N passed, N failed, N skipped"; exits non-zero on any failure.
+# Extra pytest arguments: CELL_PYTEST_ARGS="-k lifecycle -x".
+cd "$(dirname "$0")/.." || exit 1
+PY=/usr/bin/python3
+export PYTHONDONTWRITEBYTECODE=1
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+passed=0 failed=0 skipped=0
+
+# count WORD FILE: the number before WORD in the last summary line of FILE (0 if none)
+count () {
+  n=$(grep -oE "[0-9]+ $1" "$2" | tail -1 | cut -d' ' -f1)
+  echo "${n:-0}"
+}
+
+add () { passed=$((passed + $1)); failed=$((failed + $2)); skipped=$((skipped + $3)); }
+
+# 1. unit tests (tests/run-unit prints "unit: N passed, N failed")
+echo "== unit"
+make --no-print-directory unit >"$tmp/unit" 2>&1; rc=$?
+cat "$tmp/unit"
+line=$(grep -E '^unit: [0-9]+ passed, [0-9]+ failed' "$tmp/unit" | tail -1)
+if [ -n "$line" ]; then
+  add "$(echo "$line" | count passed /dev/stdin)" "$(echo "$line" | count failed /dev/stdin)" 0
+  [ $rc -eq 0 ] || [ "$(echo "$line" | count failed /dev/stdin)" -gt 0 ] || add 0 1 0
+else
+  echo "unit: did not run (make unit exit $rc)"; add 0 1 0
+fi
+
+# 2. schema fixtures
+if [ -f tests/schema-check.py ]; then
+  echo "== schema"
+  $PY tests/schema-check.py >"$tmp/schema" 2>&1; rc=$?
+  cat "$tmp/schema"
+  if grep -qE '[0-9]+ passed' "$tmp/schema"; then
+    add "$(count passed "$tmp/schema")" "$(count failed "$tmp/schema")" "$(count skipped "$tmp/schema")"
+    [ $rc -eq 0 ] || [ "$(count failed "$tmp/schema")" -gt 0 ] || add 0 1 0
+  elif [ $rc -eq 0 ]; then add 1 0 0; else add 0 1 0; fi
+fi
+
+# 3. the in-container helper
+echo "== helper"
+if ! tests/helper/build.sh; then
+  echo "check: cannot build tests/helper/cellcheck"; add 0 1 0
+fi
+
+# 4. integration
+if [ -z "${CELL_TEST_RUNTIMES+set}" ]; then
+  CELL_TEST_RUNTIMES=cell
+  for r in runc crun; do
+    command -v $r >/dev/null 2>&1 && CELL_TEST_RUNTIMES="$CELL_TEST_RUNTIMES $r"
+  done
+fi
+export CELL_TEST_RUNTIMES
+echo "== integration ($CELL_TEST_RUNTIMES)"
+# shellcheck disable=SC2086
+tests/helper/cgroup2-view.sh $PY -m pytest -q -p no:cacheprovider -rfE tests/integration $CELL_PYTEST_ARGS \
+  >"$tmp/pytest" 2>&1; rc=$?
+cat "$tmp/pytest"
+summary=$(grep -E '^=* ?[0-9]+ (passed|failed|skipped|error)' "$tmp/pytest" | tail -1)
+if [ -n "$summary" ]; then
+  f=$(( $(echo "$summary" | count failed /dev/stdin) + $(echo "$summary" | count error /dev/stdin) ))
+  add "$(echo "$summary" | count passed /dev/stdin)" "$f" "$(echo "$summary" | count skipped /dev/stdin)"
+  [ $rc -eq 0 ] || [ $rc -eq 5 ] || [ $f -gt 0 ] || add 0 1 0
+else
+  echo "integration: pytest did not report (exit $rc)"; add 0 1 0
+fi
+
+echo "check: $passed passed, $failed failed, $skipped skipped"
+[ $failed -eq 0 ]
