@@ -44,6 +44,7 @@ struct creation
   int cgroup_fd;
   int sync_fd;
   int start_fd;
+  bool hooks_ran; /* prestart/createRuntime ran: a failure from here on runs poststop (runtime-spec) */
   pid_t child; /* what clone3 returned (stage-1 on the staging path) */
   pid_t init;
   int master_fd; /* pty master kept for `run` in the foreground */
@@ -69,6 +70,18 @@ creation_abort (struct creation *c)
     }
   if (c->state_made)
     cell_state_remove_dir (c->ctx->root, c->o->id, NULL);
+  /* runtime-spec lifecycle: a failing prestart, createRuntime or createContainer hook stops the container,
+   * which is then destroyed and its poststop hooks run. */
+  if (c->hooks_ran)
+    {
+      _cleanup_free_ char *state = cell_state_to_json (&c->st, c->config, "stopped", false);
+      cell_error_t herr = NULL;
+      if (cell_hooks_run (c->config, CELL_HOOK_POSTSTOP, state, &herr) < 0)
+        {
+          cell_warning ("%s", herr->msg);
+          cell_error_free (&herr);
+        }
+    }
 }
 
 static void
@@ -231,6 +244,7 @@ handle_hooks (struct creation *c, cell_error_t *err)
   if (cell_sync_expect (c->sync_fd, SYNC_HOOKS_REQ, NULL, NULL, NULL, NULL, err) < 0)
     return -1;
   _cleanup_free_ char *state = creating_state (c, "creating");
+  c->hooks_ran = true;
   if (cell_hooks_run (c->config, CELL_HOOK_PRESTART, state, err) < 0
       || cell_hooks_run (c->config, CELL_HOOK_CREATE_RUNTIME, state, err) < 0)
     return -1;

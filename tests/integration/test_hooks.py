@@ -173,3 +173,14 @@ def test_hook_timeout(rt, bundle, hooks):
     rt.create(rt.new_id(), bundle, check=False).failed()
     assert time.monotonic() - t < 8
     assert rt.list("-q").stdout.split() == []
+
+
+@pytest.mark.cell_only
+def test_failing_prestart_runs_poststop(rt, bundle, hooks):
+    """runtime-spec lifecycle: after a failing prestart hook the container is destroyed and poststop runs."""
+    bundle.config["hooks"] = {"prestart": [hooks.hook("prestart", env=["HOOK_EXIT=3"])],
+                              "poststop": [hooks.hook("poststop")]}
+    bundle.check("sigwait")
+    rt.create(rt.new_id(), bundle, check=False).failed()
+    assert hooks.ran() == {"prestart", "poststop"}
+    assert hooks.log("poststop")["state"]["status"] == "stopped"

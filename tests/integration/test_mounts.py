@@ -251,3 +251,13 @@ def test_rootfs_propagation_slave(rt, bundle):
 def test_rootfs_propagation_shared(rt, bundle):
     tags, line = root_propagation(rt, bundle, "shared")
     assert "shared:" in tags, line
+
+
+def test_no_pivot(rt, bundle):
+    """--no-pivot: the rootfs is moved over / and chrooted into; the container sees its rootfs as /."""
+    (bundle.rootfs / "marker").write_text("inside\n")
+    cid = rt.new_id()
+    r = rt.run(cid, bundle.check("mounts", "stat", "/marker", "stat", "/cellcheck"), "--no-pivot", check=True)
+    assert r.facts.stat("/marker")["type"] == "file"
+    mounts = r.facts.mountinfo()
+    assert top(mounts, "/proc").fstype == "proc"

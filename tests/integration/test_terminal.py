@@ -146,3 +146,20 @@ def test_run_on_pty(rt, bundle):
     assert f["tty1"].split()[0] == "1", out
     assert "got=ping" in out, out
     assert os.waitstatus_to_exitcode(status) == 5, out
+
+
+@pytest.mark.skip_runtime("runc", "runc exec in the foreground proxies its own pty and ignores --console-socket")
+def test_exec_tty_console_socket(rt, bundle, console):
+    """exec -t --console-socket: the exec'd process gets its own pty inside the container."""
+    bundle.check("sigwait")
+    cid = rt.started(bundle)
+    rt.wait_output(cid, "sigwait ready")
+    p = rt.popen("exec", "-t", "--console-socket", console.path, cid, "/cellcheck", "tty", "exit", "4")
+    master = console.master()
+    f = Facts(read_until_eof(master))
+    assert p.result().returncode == 4
+    for fd in (0, 1, 2):
+        isatty, name = f["tty%d" % fd].split()
+        assert isatty == "1", f.text
+        assert name.startswith("/dev/pts/"), f.text
+    rt.delete(cid, force=True)
