@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Benchmark: N sequential `RUNTIME run` of busybox true, interleaving the runtimes per iteration.
 
-Measures the wall time of each run (perf_counter around spawn + wait) and its peak RSS through
-`/usr/bin/time -f %M` (the runtime process and the children it reaped). Not wait4's ru_maxrss of a direct
-child of Python: exec records the old mm's high-water mark, which for a fork or vfork of Python is Python's
-own RSS. /usr/bin/time is small, so its share of the figure (and its ~1 ms) is the same for every row.
+Measures the wall time of each run (perf_counter around posix_spawn + wait of the runtime itself), and, in a
+separate pass of 10 runs each, peak RSS through `/usr/bin/time -f %M` (the runtime process and the children
+it reaped). Not wait4's ru_maxrss of a direct child of Python: exec records the old mm's high-water mark,
+which for a fork or vfork of Python is Python's own RSS. /usr/bin/time adds ~2 ms to every run, so it is kept
+out of the timed pass.
 The floor is the same isolation done by util-linux:
 `unshare --pid --fork --mount --uts --ipc --net chroot ROOTFS /bin/true`.
 
@@ -43,17 +44,20 @@ def build_bundle(path):
 TIME = "/usr/bin/time"
 
 
-def spawn(argv, rss_file):
-    """Run argv under /usr/bin/time with stdio on /dev/null; (exit status, seconds, peak RSS KiB)."""
+def spawn(argv, rss_file=None):
+    """Run argv with stdio on /dev/null, under /usr/bin/time when rss_file is given;
+    (exit status, seconds, peak RSS KiB or 0)."""
     devnull = os.open(os.devnull, os.O_RDWR)
     actions = [(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, devnull, 1),
                (os.POSIX_SPAWN_DUP2, devnull, 2)]
-    full = [TIME, "-f", "%M", "-o", str(rss_file)] + argv
+    full = [TIME, "-f", "%M", "-o", str(rss_file)] + argv if rss_file else argv
     t = time.perf_counter()
-    pid = os.posix_spawn(TIME, full, os.environ, file_actions=actions)
+    pid = os.posix_spawn(full[0], full, os.environ, file_actions=actions)
     _, status = os.waitpid(pid, 0)
     dt = time.perf_counter() - t
     os.close(devnull)
+    if rss_file is None:
+        return os.waitstatus_to_exitcode(status), dt, 0
     try:
         rss = int(rss_file.read_text().split()[-1])
     except (OSError, ValueError, IndexError):
@@ -96,33 +100,42 @@ def main():
         results = {name: [] for name, _ in runtimes}
         results["floor"] = []
         failures = {k: 0 for k in results}
-        for i in range(args.n):
+        rss = {k: 0 for k in results}
+        n_rss = min(10, args.n)
+        for i in range(args.n + n_rss):
+            rss_file = work / "rss" if i >= args.n else None
             for name, binary in runtimes:
                 argv = [binary, "--root", str(work / ("state-" + name)), "run", "--bundle", str(work),
                         "bench-%d-%d" % (os.getpid(), i)]
-                rc, dt, rss = spawn(argv, work / "rss")
+                rc, dt, peak = spawn(argv, rss_file)
                 if rc != 0:
                     failures[name] += 1
                     subprocess.run([binary, "--root", str(work / ("state-" + name)), "delete", "--force", argv[-1]],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                results[name].append((dt, rss))
-            rc, dt, rss = spawn(floor_argv, work / "rss")
+                if rss_file:
+                    rss[name] = max(rss[name], peak)
+                else:
+                    results[name].append(dt)
+            rc, dt, peak = spawn(floor_argv, rss_file)
             failures["floor"] += rc != 0
-            results["floor"].append((dt, rss))
+            if rss_file:
+                rss["floor"] = max(rss["floor"], peak)
+            else:
+                results["floor"].append(dt)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    crun_median = statistics.median(d for d, _ in results["crun"]) if results.get("crun") else None
+    crun_median = statistics.median(results["crun"]) if results.get("crun") else None
     print("%d sequential runs of busybox true, runtimes interleaved" % args.n)
     print("%-8s %10s %10s %14s %10s %8s" % ("runtime", "median ms", "p90 ms", "peak RSS KiB", "vs crun", "failed"))
     for name in [n for n, _ in runtimes] + ["floor"]:
-        times = [d for d, _ in results[name]]
+        times = results[name]
         if not times:
             continue
         med = statistics.median(times)
         ratio = "%.2fx" % (med / crun_median) if crun_median else "-"
         print("%-8s %10.1f %10.1f %14d %10s %8d" % (name, med * 1000, percentile(times, 0.9) * 1000,
-                                                    max(r for _, r in results[name]), ratio, failures[name]))
+                                                    rss[name], ratio, failures[name]))
     return 1 if any(failures.values()) else 0
 
 
