@@ -101,9 +101,10 @@ add_caps (struct cell_process *p, char **caps)
     }
 }
 
-/* The process to run: -p FILE as given, or the container's process with args and flags applied (runc). */
+/* The process to run: -p FILE as given, or the container's process with args and flags applied (runc); in
+ * that case it is moved out of c, which keeps the rest of the config. */
 static struct cell_process *
-build_process (const struct cell_exec_opts *o, const char *config_text, size_t config_len, cell_error_t *err)
+build_process (const struct cell_exec_opts *o, struct cell_config *c, cell_error_t *err)
 {
   struct cell_process *p;
   if (o->process_file)
@@ -118,13 +119,9 @@ build_process (const struct cell_exec_opts *o, const char *config_text, size_t c
     }
   else
     {
-      struct cell_config *c = cell_config_parse (config_text, config_len, err);
-      if (c == NULL)
-        return NULL;
       p = xcalloc (1, sizeof *p);
       *p = c->process;
       memset (&c->process, 0, sizeof c->process);
-      cell_config_free (c);
       cell_strv_free (p->args);
       p->args = cell_strv_dup (o->args);
       p->terminal = o->tty;
@@ -304,7 +301,7 @@ exec_in (const struct cell_exec_opts *o, const char *text, size_t len, const str
   struct cell_config *cfg = cell_config_parse (text, len, err);
   if (cfg == NULL)
     return -1;
-  struct cell_process *p = build_process (o, text, len, err);
+  struct cell_process *p = build_process (o, cfg, err);
   int r = -1;
   if (p && p->terminal && o->detach && !o->console_socket)
     cell_error (err, EINVAL, "exec: a detached process with a terminal needs --console-socket");
