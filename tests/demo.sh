@@ -23,45 +23,19 @@ if [ ! -x "$rootfs/bin/busybox" ] || [ -n "$(find $busybox -newer "$rootfs/bin/b
   printf 'root:x:0:\n' >"$rootfs/etc/group"
 fi
 
-cat >"$demo/config.json" <<'JSON'
-{
-  "ociVersion": "1.0.2",
-  "process": {
-    "terminal": false,
-    "user": {"uid": 0, "gid": 0},
-    "args": ["/bin/sh", "-c", "echo hostname=$(hostname); echo pid=$$; id; cat /proc/self/mounts"],
-    "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
-    "cwd": "/",
-    "capabilities": {
-      "bounding": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
-      "effective": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
-      "permitted": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
-    },
-    "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
-    "noNewPrivileges": true
-  },
-  "root": {"path": "rootfs", "readonly": true},
-  "hostname": "cell-demo",
-  "mounts": [
-    {"destination": "/proc", "type": "proc", "source": "proc"},
-    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
-     "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
-    {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
-     "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
-    {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
-     "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
-    {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
-     "options": ["nosuid", "noexec", "nodev"]},
-    {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}
-  ],
-  "linux": {
-    "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}],
-    "maskedPaths": ["/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-                    "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
-    "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
-  }
-}
-JSON
+# The demo runs cell's own default config (`cell spec`, the same as `runc spec`), with a command that shows
+# the container from inside and no terminal, so that it also runs without one.
+rm -f "$demo/config.json"
+./cell spec --bundle "$demo"
+/usr/bin/python3 - "$demo/config.json" <<'PY'
+import json, sys
+path = sys.argv[1]
+c = json.load(open(path))
+c["process"]["terminal"] = False
+c["process"]["args"] = ["/bin/sh", "-c", "echo hostname=$(hostname); echo pid=$$; id; cat /proc/self/mounts"]
+c["hostname"] = "cell-demo"
+json.dump(c, open(path, "w"), indent=2)
+PY
 
 set +e
 "$repo/tests/helper/cgroup2-view.sh" "${CELL:-$repo/cell}" --root "$demo/state" run --bundle "$demo" "demo-$$" </dev/null
