@@ -63,6 +63,22 @@ print_table (const struct cell_list_entry *v, size_t n)
     }
 }
 
+/* The config's annotations object, copied as is (runc lists them too). */
+static void
+write_annotations (struct cell_jsonw *w, const char *config)
+{
+  if (config == NULL)
+    return;
+  struct cell_json *root = cell_json_parse (config, strlen (config), "state", NULL);
+  const struct cell_json *a = root ? cell_json_get (root, "annotations") : NULL;
+  if (a && cell_json_type (a) == CELL_JSON_OBJECT && cell_json_len (a) > 0)
+    {
+      cell_jsonw_key (w, "annotations");
+      cell_jsonw_value (w, a);
+    }
+  cell_json_free (root);
+}
+
 static char *
 list_json (const struct cell_list_entry *v, size_t n)
 {
@@ -71,12 +87,15 @@ list_json (const struct cell_list_entry *v, size_t n)
   for (size_t i = 0; i < n; i++)
     {
       cell_jsonw_object_open (w);
+      cell_jsonw_kv_string (w, "ociVersion", "1.3.0");
       cell_jsonw_kv_string (w, "id", v[i].id);
       cell_jsonw_kv_int (w, "pid", v[i].pid);
       cell_jsonw_kv_string (w, "status", v[i].status);
       cell_jsonw_kv_string (w, "bundle", v[i].bundle);
+      cell_jsonw_kv_string (w, "rootfs", v[i].rootfs);
       cell_jsonw_kv_string (w, "created", v[i].created);
       cell_jsonw_kv_string (w, "owner", v[i].owner);
+      write_annotations (w, v[i].config);
       cell_jsonw_object_close (w);
     }
   cell_jsonw_array_close (w);

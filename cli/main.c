@@ -2,6 +2,8 @@
  * unchanged: `cell [--root DIR] [--log FILE] [--log-format text|json] [--debug] VERB [ARGS]`. */
 #include "cli.h"
 
+#include <seccomp.h>
+
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,7 +53,10 @@ print_help (FILE *out)
 static int
 print_version (void)
 {
+  const struct scmp_version *sv = seccomp_version ();
   printf ("cell version %s\ncommit: %s\nspec: 1.3.0\n", CELL_VERSION, CELL_COMMIT);
+  if (sv)
+    printf ("libseccomp: %u.%u.%u\n", sv->major, sv->minor, sv->micro);
   return 0;
 }
 

@@ -661,6 +661,8 @@ list_one (int rootfd, const char *name, struct cell_list_entry *e)
   e->bundle = TAKE_PTR (st.bundle);
   e->created = TAKE_PTR (st.created);
   e->owner = st.owner ? TAKE_PTR (st.owner) : xstrdup ("");
+  e->rootfs = TAKE_PTR (st.rootfs);
+  e->config = TAKE_PTR (st.config);
   cell_state_release (&st);
 }
 
@@ -702,6 +704,8 @@ cell_list_free (struct cell_list_entry *v, size_t n)
       free (v[i].bundle);
       free (v[i].created);
       free (v[i].owner);
+      free (v[i].rootfs);
+      free (v[i].config);
     }
   free (v);
 }

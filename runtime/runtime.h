@@ -44,6 +44,8 @@ struct cell_list_entry
   char *bundle;
   char *created; /* RFC 3339 */
   char *owner;
+  char *rootfs;
+  char *config; /* config.json text as created (for annotations); may be NULL */
 };
 int cell_container_list (const struct cell_context *ctx, struct cell_list_entry **out, size_t *n,
                          cell_error_t *err);

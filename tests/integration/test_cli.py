@@ -53,6 +53,10 @@ def test_version(rt):
     r = subprocess.run([rt.binary, "--version"], capture_output=True, text=True, timeout=10)
     assert r.returncode == 0
     assert "version" in r.stdout.splitlines()[0]
+    # runc and crun name the spec version; runc and cell also the libseccomp they were built with
+    assert any(line.startswith("spec") for line in r.stdout.splitlines()), r.stdout
+    if rt.name != "crun":
+        assert any(line.startswith("libseccomp: 2.") for line in r.stdout.splitlines()), r.stdout
 
 
 def test_preserve_fds(rt, bundle):

@@ -89,6 +89,7 @@ def test_run_detach(rt, bundle):
 
 
 def test_list(rt, bundle):
+    bundle.config["annotations"] = {"org.example.tier": "web"}
     bundle.check("sigwait")
     running = rt.started(bundle)
     created = rt.new_id()
@@ -107,6 +108,10 @@ def test_list(rt, bundle):
     assert entries[created]["status"] == "created"
     assert entries[running]["pid"] == rt.state(running)["pid"]
     assert os.path.samefile(entries[running]["bundle"], bundle.path)
+    if rt.name != "crun":  # crun 1.8 lists only id, pid, status, bundle, created and owner
+        assert entries[running]["ociVersion"]
+        assert os.path.samefile(entries[running]["rootfs"], bundle.path / "rootfs")
+        assert entries[created]["annotations"] == {"org.example.tier": "web"}
 
     assert sorted(rt.list("-q").stdout.split()) == sorted([running, created])
     for cid in (running, created):
