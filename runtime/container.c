@@ -374,10 +374,19 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
   return 0;
 }
 
-/* Creates the container; on success *init and *master (pty master kept for run, or -1) are set. */
+/* An opened container: its locked state dir, state and saved config. */
+struct opened
+{
+  int fd;
+  struct cell_state st;
+  struct cell_config *config;
+};
+
+/* Creates the container; on success *init and *master (pty master kept for run, or -1) are set, and *out (when
+ * given) takes the locked state dir, the state and the parsed config, so that `run` need not read them back. */
 static int
 create_container (const struct cell_context *ctx, const struct cell_create_opts *o, pid_t *init, int *master,
-                  cell_error_t *err)
+                  struct opened *out, cell_error_t *err)
 {
   struct creation c = { .ctx = ctx, .o = o, .state_fd = -1, .cgroup_fd = -1, .sync_fd = -1, .start_fd = -1,
                         .master_fd = -1 };
@@ -402,6 +411,11 @@ create_container (const struct cell_context *ctx, const struct cell_create_opts 
         *master = c.master_fd;
       else if (c.master_fd >= 0)
         close (c.master_fd);
+      if (out)
+        {
+          *out = (struct opened) { .fd = TAKE_FD (c.state_fd), .st = c.st, .config = TAKE_PTR (c.config) };
+          memset (&c.st, 0, sizeof c.st);
+        }
     }
   creation_release (&c);
   return r;
@@ -412,16 +426,8 @@ cell_container_create (const struct cell_context *ctx, const struct cell_create_
 {
   struct cell_create_opts copy = *o;
   copy.detach = true;
-  return create_container (ctx, &copy, NULL, NULL, err);
+  return create_container (ctx, &copy, NULL, NULL, NULL, err);
 }
-
-/* An opened container: its locked state dir, state and saved config. */
-struct opened
-{
-  int fd;
-  struct cell_state st;
-  struct cell_config *config;
-};
 
 static void
 opened_release (struct opened *op)
@@ -617,29 +623,30 @@ cell_container_run (const struct cell_context *ctx, const struct cell_create_opt
       prctl (PR_SET_CHILD_SUBREAPER, 1);
       cell_signals_block ();
     }
-  if (create_container (ctx, o, &init, o->detach ? NULL : &master, err) < 0)
-    return -1;
   struct opened op;
-  int r = open_container (ctx, o->id, &op, err);
-  if (r == 0)
-    r = start_opened (&op, err);
-  if (r == 0)
-    {
-      /* Release the lock while the container runs: state, kill and exec must work meanwhile. */
-      close (op.fd);
-      op.fd = -1;
-    }
-  opened_release (&op);
+  if (create_container (ctx, o, &init, o->detach ? NULL : &master, &op, err) < 0)
+    return -1;
+  int r = start_opened (&op, err);
+  /* Release the lock while the container runs: state, kill and exec must work meanwhile. */
+  close (op.fd);
+  op.fd = -1;
   if (r < 0 || o->detach)
     {
+      opened_release (&op);
       if (r < 0)
         cell_container_delete (ctx, o->id, true, NULL);
       *status = 0;
       return r;
     }
-  if (cell_wait_forward (init, master, status, err) < 0)
-    return -1;
-  return cell_container_delete (ctx, o->id, true, err);
+  r = cell_wait_forward (init, master, status, err);
+  /* Lock again and destroy with what create knew (cgroup, pid, config): nothing there changes while it runs. */
+  if (r == 0)
+    {
+      op.fd = cell_state_open_dir (ctx->root, o->id, err);
+      r = op.fd < 0 ? -1 : destroy (ctx, &op, err);
+    }
+  opened_release (&op);
+  return r;
 }
 
 static void
