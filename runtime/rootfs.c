@@ -91,7 +91,10 @@ cell_rootfs_prepare (struct cell_rootfs *r, cell_error_t *err)
     return -1;
   if (mount (NULL, "/", NULL, prop, NULL) < 0)
     return cell_error_errno (err, "set propagation of '/'");
-  if (parent_mount_private (r->rootfs, err) < 0)
+  /* Once every mount is made slave or private (rslave, the default, or rprivate) none is shared any more and
+   * the mountinfo walk can be skipped. */
+  bool none_shared = (prop & MS_REC) && (prop & (MS_SLAVE | MS_PRIVATE));
+  if (!none_shared && parent_mount_private (r->rootfs, err) < 0)
     return -1;
   _cleanup_close_ int tree = cell_mnt_clone (AT_FDCWD, r->rootfs, true, err);
   if (tree < 0)
