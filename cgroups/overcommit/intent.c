@@ -104,7 +104,7 @@ merge_derived (struct quantity *q, int64_t derived, const char *what, bool cpu, 
   if (q->v == derived)
     return 0;
   fmt_value (av, sizeof av, cpu, q->v);
-  return cell_error (err, EINVAL, "annotations.%s (%s) disagrees with %s (%s)", q->src, av, what, dv);
+  return cell_error (err, 0, "annotations.%s (%s) disagrees with %s (%s)", q->src, av, what, dv);
 }
 
 static int64_t
@@ -167,7 +167,7 @@ settle (struct quantity *req, struct quantity *lim, bool cpu, cell_error_t *err)
       char rv[48], lv[48];
       fmt_value (rv, sizeof rv, cpu, req->v);
       fmt_value (lv, sizeof lv, cpu, lim->v);
-      return cell_error (err, EINVAL, "%s request %s (%s) exceeds its limit %s (%s)", cpu ? "cpu" : "memory",
+      return cell_error (err, 0, "%s request %s (%s) exceeds its limit %s (%s)", cpu ? "cpu" : "memory",
                          rv, req->src, lv, lim->src);
     }
   return 0;
@@ -178,7 +178,7 @@ check_tenant (const char *t, cell_error_t *err)
 {
   size_t n = strlen (t);
   if (n == 0 || n > 63 || strspn (t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n)
-    return cell_error (err, EINVAL,
+    return cell_error (err, 0,
                        "annotations." A_TENANT ": '%s' must be 1 to 63 letters, digits, '_', '.' or '-'", t);
   return 0;
 }
@@ -197,7 +197,7 @@ check_unknown (const struct cell_config *c, cell_error_t *err)
       for (size_t j = 0; j < ARRAY_SIZE (known) && !ok; j++)
         ok = !strcmp (k, known[j]);
       if (!ok)
-        return cell_error (err, EINVAL, "annotations.%s: unknown key (expected %s, %s, %s or %s)", k, A_CPU_REQ,
+        return cell_error (err, 0, "annotations.%s: unknown key (expected %s, %s, %s or %s)", k, A_CPU_REQ,
                            A_CPU_LIM, A_MEM_REQ, A_MEM_LIM);
     }
   return 0;
@@ -211,7 +211,7 @@ check_qos (const struct cell_config *c, const struct oc_intent *in, cell_error_t
   if (s == NULL)
     return 0;
   if (oc_class_parse (s, &asserted) < 0)
-    return cell_error (err, EINVAL, "annotations." A_QOS ": '%s' is not Guaranteed, Burstable or BestEffort", s);
+    return cell_error (err, 0, "annotations." A_QOS ": '%s' is not Guaranteed, Burstable or BestEffort", s);
   if (asserted == in->qos)
     return 0;
   char cr[32] = "none", cl[32] = "none", mr[32] = "none", ml[32] = "none";
@@ -223,7 +223,7 @@ check_qos (const struct cell_config *c, const struct oc_intent *in, cell_error_t
     snprintf (mr, sizeof mr, "%" PRId64, in->mem_request);
   if (in->mem_limit && in->mem_limit != OC_UNBOUNDED)
     snprintf (ml, sizeof ml, "%" PRId64, in->mem_limit);
-  return cell_error (err, EINVAL,
+  return cell_error (err, 0,
                      "annotations." A_QOS " %s contradicts the numbers, which make the container %s "
                      "(cpu request %s, limit %s; memory request %s, limit %s)",
                      s, oc_class_name (in->qos), cr, cl, mr, ml);

@@ -56,10 +56,10 @@ oc_parse_cpu (const char *s, int64_t *millicores, cell_error_t *err)
   int nfrac;
   const char *end = s ? parse_decimal (s, &ip, &frac, &nfrac) : NULL;
   if (end == NULL || (*end && strcmp (end, "m") != 0))
-    return cell_error (err, EINVAL, "invalid CPU quantity '%s' (expected e.g. 500m, 2 or 0.5)", s ? s : "");
+    return cell_error (err, 0, "invalid CPU quantity '%s' (expected e.g. 500m, 2 or 0.5)", s ? s : "");
   int64_t v = scale_up (ip, frac, nfrac, *end == 'm' ? 1 : 1000, 1);
   if (v < 0)
-    return cell_error (err, ERANGE, "CPU quantity '%s' is too large", s);
+    return cell_error (err, 0, "CPU quantity '%s' is too large", s);
   *millicores = v;
   return 0;
 }
@@ -97,11 +97,11 @@ oc_parse_memory (const char *s, int64_t *bytes, cell_error_t *err)
       {
         int64_t v = scale_up (ip, frac, nfrac, k8s_suffixes[i].mult, 1);
         if (v < 0)
-          return cell_error (err, ERANGE, "memory quantity '%s' is too large", s);
+          return cell_error (err, 0, "memory quantity '%s' is too large", s);
         *bytes = v;
         return 0;
       }
-  return cell_error (err, EINVAL, "invalid memory quantity '%s' (expected e.g. 512Mi, 1G or 1073741824)",
+  return cell_error (err, 0, "invalid memory quantity '%s' (expected e.g. 512Mi, 1G or 1073741824)",
                      s ? s : "");
 }
 
@@ -122,7 +122,7 @@ oc_parse_size (const char *s, struct oc_size *out, bool allow_percent, cell_erro
         scale *= 10;
       v += (double) frac / scale;
       if (v > 100)
-        return cell_error (err, ERANGE, "'%s' is more than 100%%", s);
+        return cell_error (err, 0, "'%s' is more than 100%%", s);
       *out = (struct oc_size){ .percent = true, .value = v };
       return 0;
     }
@@ -131,11 +131,11 @@ oc_parse_size (const char *s, struct oc_size *out, bool allow_percent, cell_erro
       {
         int64_t v = scale_up (ip, frac, nfrac, sizes[i].mult, 1);
         if (v < 0)
-          return cell_error (err, ERANGE, "size '%s' is too large", s);
+          return cell_error (err, 0, "size '%s' is too large", s);
         *out = (struct oc_size){ .percent = false, .value = (double) v };
         return 0;
       }
-  return cell_error (err, EINVAL, "invalid size '%s' (expected e.g. 1G, 512M, 1048576%s)", s,
+  return cell_error (err, 0, "invalid size '%s' (expected e.g. 1G, 512M, 1048576%s)", s,
                      allow_percent ? " or 2%" : "");
 }
 

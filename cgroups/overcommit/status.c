@@ -443,6 +443,9 @@ oc_status (const char *root, const struct oc_policy *p, const char *mount, bool 
       oc_unlock (&lk);
       return NULL;
     }
+  /* Leftover leaves of creators killed mid-create go too, so that the report matches the cgroups. */
+  if (lk.dirfd >= 0 && p->mode == OC_MODE_MANAGED && mount)
+    oc_gc_leaves (mount, p, &lk.ledger);
   struct oc_ledger ledger = lk.ledger;
   memset (&lk.ledger, 0, sizeof lk.ledger);
   oc_unlock (&lk);
