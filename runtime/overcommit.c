@@ -40,7 +40,7 @@ admit_locked (const struct cell_context *ctx, const char *id, const struct cell_
   int r = oc_check (p, cap, &lk.ledger, id, &oc->intent, psi, err);
   if (r < 0)
     {
-      if (lk.dropped)
+      if (lk.dropped || lk.promoted)
         {
           cell_error_t ignored = NULL;
           if (oc_ledger_save (&lk, &ignored) < 0)
@@ -155,7 +155,7 @@ cell_oc_release (const struct cell_context *ctx, const char *id)
     goto out; /* no ledger: the layer was never on */
   bool removed = oc_ledger_remove (&lk.ledger, id);
   oc_recover (&lk, ctx->root);
-  if ((removed || lk.dropped) && oc_ledger_save (&lk, &err) < 0)
+  if ((removed || lk.dropped || lk.promoted) && oc_ledger_save (&lk, &err) < 0)
     goto out;
   const char *mount = cg_mountpoint ();
   struct oc_capacity cap;

@@ -419,7 +419,10 @@ oc_recover (struct oc_locked *l, const char *root)
           /* The creator died. If it got as far as state.json the container exists: keep counting it. */
           keep = state_exists (root, e->id);
           if (keep)
-            e->state = OC_ACTIVE, e->pid = 0, e->start = 0;
+            {
+              e->state = OC_ACTIVE, e->pid = 0, e->start = 0;
+              l->promoted++;
+            }
         }
       else if (e->state == OC_ACTIVE)
         keep = state_exists (root, e->id) || cgroup_exists (e->cgroup);

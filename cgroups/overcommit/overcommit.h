@@ -209,7 +209,8 @@ struct oc_locked
   int dirfd;  /* <root>/overcommit */
   int lockfd; /* flock(LOCK_EX) held */
   struct oc_ledger ledger;
-  size_t dropped; /* stale entries removed by recovery */
+  size_t dropped;  /* stale entries removed by recovery */
+  size_t promoted; /* reserving entries recovery found finished (now active) */
 };
 
 /* mkdir <root>/overcommit, take the lock (waiting at most timeout_ms), read the ledger. With create false and

@@ -438,7 +438,9 @@ oc_status (const char *root, const struct oc_policy *p, const char *mount, bool 
   /* Under the lock only to read a consistent ledger (and let recovery tidy it); the live files after. */
   if (oc_lock (root, p->lock_timeout_ms, false, &lk, err) < 0)
     return NULL;
-  if (lk.dirfd >= 0 && oc_recover (&lk, root) > 0 && oc_ledger_save (&lk, err) < 0)
+  if (lk.dirfd >= 0)
+    oc_recover (&lk, root);
+  if ((lk.dropped || lk.promoted) && oc_ledger_save (&lk, err) < 0)
     {
       oc_unlock (&lk);
       return NULL;
