@@ -172,6 +172,59 @@ out:
   oc_policy_release (&p);
 }
 
+static int
+update_locked (const struct cell_context *ctx, const char *id, struct cell_oc *oc, const struct oc_capacity *cap,
+               cell_error_t *err)
+{
+  const struct oc_policy *p = &oc->policy;
+  struct oc_locked lk;
+  if (oc_lock (ctx->root, p->lock_timeout_ms, false, &lk, err) < 0)
+    return -1;
+  struct oc_entry *old = lk.dirfd >= 0 ? oc_ledger_find (&lk.ledger, id) : NULL;
+  int r = 0;
+  if (old && old->in.qos != oc->intent.qos && p->mode == OC_MODE_MANAGED)
+    r = cell_error (err, 0, "refusing update of \"%s\": it would move from %s to %s (recreate the container)", id,
+                    oc_class_name (old->in.qos), oc_class_name (oc->intent.qos));
+  else if (old)
+    r = oc_check (p, cap, &lk.ledger, id, &oc->intent, -1, err);
+  if (old && r == 0)
+    {
+      bool lowering = oc->intent.mem_request < old->in.mem_request;
+      struct oc_entry e = { .id = xstrdup (id), .state = old->state, .in = oc->intent, .pid = old->pid,
+                            .start = old->start, .cgroup = old->cgroup ? xstrdup (old->cgroup) : NULL };
+      e.in.tenant = oc->intent.tenant ? xstrdup (oc->intent.tenant) : NULL;
+      oc_ledger_put (&lk.ledger, &e);
+      r = oc_ledger_save (&lk, err);
+      if (r == 0 && p->mode == OC_MODE_MANAGED && cg_mountpoint ())
+        r = oc_slices_apply (cg_mountpoint (), p, cap, &lk.ledger, lowering, NULL, err);
+      oc->admitted = r == 0;
+    }
+  oc_unlock (&lk);
+  return r;
+}
+
+int
+cell_oc_update (const struct cell_context *ctx, const char *id, const struct cell_config *config, struct cell_oc *oc,
+                cell_error_t *err)
+{
+  memset (oc, 0, sizeof *oc);
+  if (oc_policy_load (ctx->overcommit_policy, &oc->policy, err) < 0)
+    return -1;
+  if (oc->policy.mode == OC_MODE_OFF)
+    return 0;
+  struct oc_capacity cap;
+  if (oc_intent_from_config (config, &oc->intent, err) < 0 || oc_capacity_read (&oc->policy, &cap, err) < 0
+      || update_locked (ctx, id, oc, &cap, err) < 0)
+    return -1;
+  if (oc->admitted && oc->policy.mode == OC_MODE_MANAGED)
+    {
+      struct oc_host h;
+      oc_host_read (&h);
+      oc_leaf_plan (&oc->policy, &h, &oc->intent, &oc->leaf);
+    }
+  return 0;
+}
+
 char *
 cell_overcommit_status (const struct cell_context *ctx, bool json, cell_error_t *err)
 {

@@ -33,5 +33,11 @@ int cell_oc_apply_leaf (struct cell_oc *oc, int cgroup_fd, const char *cgroup, c
  * problem is logged, and the next admission's recovery tidies up. */
 void cell_oc_release (const struct cell_context *ctx, const char *id);
 void cell_oc_free (struct cell_oc *oc);
+/* For `cell update`: admit the change (the container's entry replaced by the intent of the updated config;
+ * only growth is checked) and recompute the slices. On success, managed mode fills oc->leaf with the leaf's
+ * new files for the caller to write. A refusal has err->status 75 and changes nothing. No entry, no policy:
+ * no-op. The QoS class cannot change in place (the leaf would have to move): refused. */
+int cell_oc_update (const struct cell_context *ctx, const char *id, const struct cell_config *config,
+                    struct cell_oc *oc, cell_error_t *err);
 
 #endif
