@@ -33,12 +33,15 @@ LDLIBS += $(PKG_LIBS)
 
 BUILD ?= build
 LIB_SRC := $(wildcard runtime/base/*.c runtime/*.c cgroups/*.c namespaces/*.c image/*.c)
+# The overcommit policy lives in its own directory under cgroups/.
+LIB_SRC += $(wildcard cgroups/overcommit/*.c)
 CLI_SRC := $(wildcard cli/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/*/test-*.c)
 UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 HEADERS := $(wildcard runtime/base/*.h runtime/*.h cgroups/*.h namespaces/*.h image/*.h cli/*.h tests/unit/*.h)
+HEADERS += $(wildcard cgroups/overcommit/*.h)
 
 all: cell
 

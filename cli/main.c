@@ -26,6 +26,7 @@ static const struct cli_command commands[] = {
   { "exec", cli_exec, "run a new process inside a running container" },
   { "spec", cli_spec, "write a default config.json" },
   { "features", cli_features, "print the features this runtime supports (JSON)" },
+  { "overcommit", cli_overcommit, "report the overcommit policy's state (overcommit status)" },
 };
 
 static int
@@ -43,6 +44,7 @@ print_help (FILE *out)
          "   --log-format text|json  format of the log lines (default text)\n"
          "   --debug                 log debug messages\n"
          "   --systemd-cgroup        accepted for compatibility; not supported (ignored)\n"
+         "   --overcommit-policy FILE  overcommit policy (default /etc/cell/overcommit.conf, if it exists)\n"
          "   --version, -v           print the version\n"
          "   --help, -h              print this help\n\n"
          "Run 'cell COMMAND --help' for a command's options.\n",
@@ -69,6 +71,7 @@ enum
   OPT_SYSTEMD_CGROUP,
   OPT_ROOTLESS,
   OPT_CRIU,
+  OPT_OVERCOMMIT_POLICY,
 };
 
 /* Returns 1 to go on with a verb, 0 when --help/--version was handled, -1 on error. */
@@ -84,6 +87,7 @@ parse_global (struct cli_global *g, int argc, char **argv, cell_error_t *err)
     /* runc's --rootless auto|true|false and --criu PATH: accepted and ignored. */
     { "rootless", required_argument, NULL, OPT_ROOTLESS },
     { "criu", required_argument, NULL, OPT_CRIU },
+    { "overcommit-policy", required_argument, NULL, OPT_OVERCOMMIT_POLICY },
     { "version", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -98,6 +102,7 @@ parse_global (struct cli_global *g, int argc, char **argv, cell_error_t *err)
       case OPT_SYSTEMD_CGROUP: g->systemd_cgroup = true; break;
       case OPT_ROOTLESS:
       case OPT_CRIU: break;
+      case OPT_OVERCOMMIT_POLICY: g->ctx.overcommit_policy = optarg; break;
       case OPT_LOG_FORMAT:
         if (strcmp (optarg, "text") != 0 && strcmp (optarg, "json") != 0)
           return cell_error (err, 0, "unknown log-format '%s'", optarg);

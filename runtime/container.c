@@ -6,6 +6,7 @@
 #include "base/xalloc.h"
 #include "hooks.h"
 #include "internal.h"
+#include "overcommit.h"
 #include "process.h"
 #include "runtime.h"
 #include "sync.h"
@@ -48,6 +49,7 @@ struct creation
   pid_t child; /* what clone3 returned (stage-1 on the staging path) */
   pid_t init;
   int master_fd; /* pty master kept for `run` in the foreground */
+  struct cell_oc oc; /* overcommit admission (no-op without a policy) */
 };
 
 static void
@@ -70,6 +72,8 @@ creation_abort (struct creation *c)
     }
   if (c->state_made)
     cell_state_remove_dir (c->ctx->root, c->o->id, NULL);
+  if (c->oc.admitted)
+    cell_oc_release (c->ctx, c->o->id);
   /* runtime-spec lifecycle: a failing prestart, createRuntime or createContainer hook stops the container,
    * which is then destroyed and its poststop hooks run. */
   if (c->hooks_ran)
@@ -92,6 +96,7 @@ creation_release (struct creation *c)
   free (c->bundle);
   free (c->rootfs);
   cell_state_release (&c->st);
+  cell_oc_free (&c->oc);
   if (c->cgroup_fd >= 0)
     close (c->cgroup_fd);
   if (c->sync_fd >= 0)
@@ -143,13 +148,14 @@ setup_cgroup (struct creation *c, cell_error_t *err)
 {
   if (cg_mountpoint () == NULL)
     return 0;
-  const char *want = c->config->linux.cgroups_path;
+  /* The overcommit layer's managed mode places the container by class. */
+  const char *want = c->oc.cgroup ? c->oc.cgroup : c->config->linux.cgroups_path;
   c->st.cgroup = cg_path_for (want, c->o->id, err);
   if (c->st.cgroup == NULL)
     return -1;
   c->cgroup_fd = cg_create (c->st.cgroup, &c->st.cgroup_created, err);
   if (c->cgroup_fd >= 0)
-    return 0;
+    return cell_oc_apply_leaf (&c->oc, c->cgroup_fd, c->st.cgroup, err);
   if (want)
     return -1;
   /* No cgroupsPath asked for and none could be made (a read-only or delegated-elsewhere hierarchy): the
@@ -333,6 +339,9 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
   c->st.created = cell_now_rfc3339 ();
   c->st.owner = owner_name ();
   c->st.own_pidns = (c->plan.new_flags & CLONE_NEWPID) != 0;
+  /* After the state dir (the id is ours), before the cgroup: a refusal leaves nothing behind. */
+  if (cell_oc_admit (c->ctx, c->o->id, c->config, &c->oc, err) < 0)
+    return -1;
   if (setup_cgroup (c, err) < 0 || make_start_socket (c, err) < 0)
     return -1;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
@@ -556,6 +565,7 @@ destroy (const struct cell_context *ctx, struct opened *op, cell_error_t *err)
   _cleanup_free_ char *state = cell_state_to_json (&op->st, op->config, "stopped", false);
   if (cell_state_remove_dir (ctx->root, op->st.id, err) < 0)
     return -1;
+  cell_oc_release (ctx, op->st.id);
   cell_error_t herr = NULL;
   if (cell_hooks_run (op->config, CELL_HOOK_POSTSTOP, state, &herr) < 0)
     {

@@ -13,6 +13,7 @@ struct cell_context
 {
   const char *root; /* state root, default /run/cell */
   bool debug;
+  const char *overcommit_policy; /* --overcommit-policy FILE; NULL: /etc/cell/overcommit.conf if it exists */
 };
 
 struct cell_create_opts
@@ -74,6 +75,9 @@ struct cell_exec_opts
 /* Runs a process inside a running container; unless detached, waits and stores its status in *status. */
 int cell_container_exec (const struct cell_context *ctx, const struct cell_exec_opts *o, int *status,
                          cell_error_t *err);
+
+/* `cell overcommit status [--json]`: the overcommit layer's report (caller frees). */
+char *cell_overcommit_status (const struct cell_context *ctx, bool json, cell_error_t *err);
 
 /* `cell spec`: default config.json text (caller frees). */
 char *cell_spec_default (bool rootless);

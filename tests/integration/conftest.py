@@ -25,6 +25,7 @@ from helpers import (REPO, Bundle, LeakChecker, Runtime, build_rootfs_template, 
 def pytest_configure(config):
     config.addinivalue_line("markers", "cell_only: only cell runs this test (runtime-specific messages)")
     config.addinivalue_line("markers", "skip_runtime(name, reason): skip this test for one runtime")
+    config.addinivalue_line("markers", "cgroup_v2: needs real cgroup v2 controllers (the VM)")
 
 
 def pytest_report_header(config):
