@@ -84,18 +84,22 @@ apply_user (struct cell_process *p, const char *user, char **gids, cell_error_t 
   return 0;
 }
 
+/* exec --cap: into bounding, effective and permitted; into ambient (and inheritable, without which the kernel
+ * refuses an ambient capability) only when the config already asks for ambient capabilities. runc does the
+ * same, so that no inheritable or ambient capability appears that the config did not ask for. */
 static void
 add_caps (struct cell_process *p, char **caps)
 {
   struct cell_capabilities *c = &p->capabilities;
+  bool ambient = c->present && c->ambient && c->ambient[0];
   for (size_t i = 0; caps && caps[i]; i++)
     {
       _cleanup_free_ char *name = strncasecmp (caps[i], "CAP_", 4) ? xasprintf ("CAP_%s", caps[i])
                                                                     : xstrdup (caps[i]);
       for (char *s = name; *s; s++)
         *s = (*s >= 'a' && *s <= 'z') ? *s - 32 : *s;
-      char ***sets[] = { &c->bounding, &c->effective, &c->permitted };
-      for (size_t k = 0; k < ARRAY_SIZE (sets); k++)
+      char ***sets[] = { &c->bounding, &c->effective, &c->permitted, &c->ambient, &c->inheritable };
+      for (size_t k = 0; k < (ambient ? 5 : 3); k++)
         if (!cell_strv_contains (*sets[k], name))
           *sets[k] = cell_strv_append (*sets[k], name);
       c->present = true;
@@ -260,7 +264,7 @@ exec_child (const struct exec_child *x)
 
 /* The parent's side of exec_send_listener(): the listener fd to the agent, with the process state. */
 static int
-forward_listener (int sock, const struct exec_child *x, pid_t pid, cell_error_t *err)
+forward_listener (int sock, struct exec_child *x, pid_t pid, cell_error_t *err)
 {
   _cleanup_close_ int listener = -1;
   if (cell_sync_expect (sock, SYNC_SECCOMP_FD, NULL, NULL, NULL, &listener, err) < 0)
@@ -270,6 +274,9 @@ forward_listener (int sock, const struct exec_child *x, pid_t pid, cell_error_t 
   _cleanup_free_ char *payload = cell_seccomp_process_state (pid, x->metadata, x->state, err);
   if (payload == NULL || cell_seccomp_send_listener (x->agent_fd, listener, payload, err) < 0)
     return -1;
+  /* EOF tells the agent that the message is complete. */
+  close (x->agent_fd);
+  x->agent_fd = -1;
   return cell_sync_send (sock, SYNC_SECCOMP_ACK, 0, NULL, 0, -1, err);
 }
 

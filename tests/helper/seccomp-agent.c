@@ -32,7 +32,8 @@ die (const char *what)
   exit (1);
 }
 
-/* Receive the listener fd and the payload (to EOF); save the payload. Returns the fd or -1. */
+/* Receive the listener fd and the payload; save the payload. Returns the fd or -1. The message ends at EOF or
+ * when nothing more comes for 200 ms: runc and crun keep the connection open while their exec runs. */
 static int
 receive (int conn)
 {
@@ -57,7 +58,8 @@ receive (int conn)
       if (c && c->cmsg_type == SCM_RIGHTS && fd < 0)
         memcpy (&fd, CMSG_DATA (c), sizeof fd);
       len += (size_t) n;
-      if (len >= sizeof buf - 1)
+      struct pollfd more = { .fd = conn, .events = POLLIN };
+      if (len >= sizeof buf - 1 || poll (&more, 1, 200) <= 0)
         break;
     }
   char path[4096];
