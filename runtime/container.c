@@ -142,7 +142,7 @@ load_config (struct creation *c, char **text, size_t *len, cell_error_t *err)
   if (cfg->process.terminal && c->o->console_socket == NULL && c->o->detach)
     return cell_error (err, EINVAL, "process.terminal: a detached container with a terminal needs --console-socket");
   /* Compiled here, before the state dir exists: a filter libseccomp or the kernel refuses leaves nothing. */
-  if (cfg->linux.seccomp.present && cell_seccomp_compile (&cfg->linux.seccomp, &c->seccomp, err) < 0)
+  if (cfg->linux.seccomp.present && cell_seccomp_compile (&cfg->linux.seccomp, c->ctx->root, &c->seccomp, err) < 0)
     return -1;
   return ns_plan_make (&cfg->linux, &c->plan, err);
 }

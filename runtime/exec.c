@@ -339,13 +339,13 @@ failed:
 
 /* The container's filter, compiled here (errors before anything runs), and the agent connection. */
 static int
-exec_seccomp (const struct cell_config *cfg, const struct cell_state *st, struct cell_seccomp_filter *f,
-              struct exec_child *x, cell_error_t *err)
+exec_seccomp (const char *root, const struct cell_config *cfg, const struct cell_state *st,
+              struct cell_seccomp_filter *f, struct exec_child *x, cell_error_t *err)
 {
   const struct cell_seccomp *s = &cfg->linux.seccomp;
   if (!s->present)
     return 0;
-  if (cell_seccomp_compile (s, f, err) < 0)
+  if (cell_seccomp_compile (s, root, f, err) < 0)
     return -1;
   x->seccomp = f;
   if (!f->notify)
@@ -376,8 +376,8 @@ exec_run (const struct cell_exec_opts *o, struct exec_child *x, int *status, cel
 }
 
 static int
-exec_in (const struct cell_exec_opts *o, const char *text, size_t len, const struct cell_state *st, int *status,
-         cell_error_t *err)
+exec_in (const char *root, const struct cell_exec_opts *o, const char *text, size_t len,
+         const struct cell_state *st, int *status, cell_error_t *err)
 {
   struct cell_config *cfg = cell_config_parse (text, len, err);
   if (cfg == NULL)
@@ -398,7 +398,7 @@ exec_in (const struct cell_exec_opts *o, const char *text, size_t len, const str
                               .agent_fd = -1 };
       if (pidfd < 0 || rootfd < 0 || cell_proc_start_time (st->pid) != st->pid_start)
         cell_error (err, ESRCH, "container '%s' is not running", st->id);
-      else if (exec_seccomp (cfg, st, &filter, &x, err) == 0)
+      else if (exec_seccomp (root, cfg, st, &filter, &x, err) == 0)
         r = exec_run (o, &x, status, err);
       if (x.agent_fd >= 0)
         close (x.agent_fd);
@@ -429,7 +429,7 @@ cell_container_exec (const struct cell_context *ctx, const struct cell_exec_opts
     {
       /* Don't hold the container's lock while the process runs. */
       close (TAKE_FD (fd));
-      r = exec_in (o, st.config, strlen (st.config), &st, status, err);
+      r = exec_in (ctx->root, o, st.config, strlen (st.config), &st, status, err);
     }
   cell_state_release (&st);
   return r;

@@ -8,6 +8,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #define CELL_LIBSECCOMP_H /* see seccomp.h */
@@ -19,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #define MAX_ARGS 6
@@ -343,8 +346,112 @@ export_bpf (scmp_filter_ctx ctx, struct cell_seccomp_filter *f, cell_error_t *er
   return 0;
 }
 
+/* ---- the BPF cache ----
+ * libseccomp needs milliseconds for a real profile (Docker's, with x32, ~30 ms here), more than all the rest of
+ * a `create`. Like crun, cell keeps each compiled program in <state root>/.cache/seccomp/, a file named by a hash
+ * of everything the program depends on and starting with that whole key, which a hit must match exactly (no
+ * collision can load the wrong program). The directory is cell's own (0700, under the state root): whoever can
+ * write there is root already. A cache that cannot be read or written only costs the compile. */
+
+static char *
+cache_key (const struct cell_seccomp *s, uint32_t def)
+{
+  const struct scmp_version *v = seccomp_version ();
+  struct utsname u;
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream (&buf, &len);
+  uname (&u);
+  fprintf (m, "cell-seccomp 1\nlibseccomp %u.%u.%u\nkernel %s %s\ndefault %u\narch", v->major, v->minor,
+           v->micro, u.release, u.machine, def);
+  for (size_t i = 0; s->architectures && s->architectures[i]; i++)
+    fprintf (m, " %s", s->architectures[i]);
+  for (size_t i = 0; i < s->n_syscalls; i++)
+    {
+      const struct cell_seccomp_syscall *sc = &s->syscalls[i];
+      fprintf (m, "\nrule %u", action_value (sc->action, sc->errno_ret_present, sc->errno_ret));
+      for (size_t j = 0; j < sc->n_args; j++)
+        fprintf (m, " %u:%d:%llu:%llu", sc->args[j].index, (int) sc->args[j].op,
+                 (unsigned long long) sc->args[j].value, (unsigned long long) sc->args[j].value_two);
+      for (size_t k = 0; sc->names[k]; k++)
+        fprintf (m, " %s", sc->names[k]);
+    }
+  fputc ('\0', m);
+  fclose (m);
+  return buf;
+}
+
+static uint64_t
+fnv1a (const char *s)
+{
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (; *s; s++)
+    h = (h ^ (unsigned char) *s) * 0x100000001b3ULL;
+  return h;
+}
+
+static int
+cache_dir_open (const char *root)
+{
+  _cleanup_close_ int rootfd = open (root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return -1;
+  mkdirat (rootfd, ".cache", 0700);
+  _cleanup_close_ int cache = openat (rootfd, ".cache", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (cache < 0)
+    return -1;
+  mkdirat (cache, "seccomp", 0700);
+  return openat (cache, "seccomp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+static bool
+cache_load (int dirfd, const char *name, const char *key, struct cell_seccomp_filter *f)
+{
+  char *buf = NULL;
+  size_t len, klen = strlen (key) + 1;
+  if (cell_read_file_at (dirfd, name, klen + BPF_MAXINSNS * sizeof (struct sock_filter), &buf, &len, NULL) < 0)
+    return false;
+  size_t n = len > klen ? len - klen : 0;
+  if (n == 0 || n % sizeof (struct sock_filter) || memcmp (buf, key, klen) != 0)
+    {
+      free (buf);
+      return false;
+    }
+  memmove (buf, buf + klen, n);
+  f->insns = buf;
+  f->len = (unsigned short) (n / sizeof (struct sock_filter));
+  return true;
+}
+
+static void
+cache_store (int dirfd, const char *name, const char *key, const struct cell_seccomp_filter *f)
+{
+  size_t klen = strlen (key) + 1, n = f->len * sizeof (struct sock_filter);
+  _cleanup_free_ char *buf = xmalloc (klen + n);
+  memcpy (buf, key, klen);
+  memcpy (buf + klen, f->insns, n);
+  cell_error_t err = NULL;
+  if (cell_write_file_atomic (dirfd, name, buf, klen + n, 0600, &err) < 0)
+    {
+      cell_debug ("seccomp cache: %s", err->msg);
+      cell_error_free (&err);
+    }
+}
+
+static int
+build (const struct cell_seccomp *s, uint32_t def, struct cell_seccomp_filter *f, cell_error_t *err)
+{
+  _cleanup_ (cleanup_ctx) scmp_filter_ctx ctx = seccomp_init (def);
+  if (ctx == NULL)
+    return cell_error (err, EINVAL, "linux.seccomp.defaultAction: seccomp_init(%s) failed", s->default_action);
+  if (add_arches (ctx, s, err) < 0 || add_syscalls (ctx, s, def, err) < 0)
+    return -1;
+  return export_bpf (ctx, f, err);
+}
+
 int
-cell_seccomp_compile (const struct cell_seccomp *s, struct cell_seccomp_filter *f, cell_error_t *err)
+cell_seccomp_compile (const struct cell_seccomp *s, const char *cache_root, struct cell_seccomp_filter *f,
+                      cell_error_t *err)
 {
   memset (f, 0, sizeof *f);
   if (cell_seccomp_validate (s, "linux.seccomp", err) < 0)
@@ -356,12 +463,19 @@ cell_seccomp_compile (const struct cell_seccomp *s, struct cell_seccomp_filter *
   if (!kernel_has_action (def & SECCOMP_RET_ACTION_FULL))
     return cell_error (err, EINVAL, "linux.seccomp.defaultAction: %s is not supported by this kernel",
                        s->default_action);
-  _cleanup_ (cleanup_ctx) scmp_filter_ctx ctx = seccomp_init (def);
-  if (ctx == NULL)
-    return cell_error (err, EINVAL, "linux.seccomp.defaultAction: seccomp_init(%s) failed", s->default_action);
-  if (add_arches (ctx, s, err) < 0 || add_syscalls (ctx, s, def, err) < 0)
+  if (cache_root == NULL)
+    return build (s, def, f, err);
+  _cleanup_free_ char *key = cache_key (s, def);
+  char name[32];
+  snprintf (name, sizeof name, "%016llx.bpf", (unsigned long long) fnv1a (key));
+  _cleanup_close_ int dirfd = cache_dir_open (cache_root);
+  if (dirfd >= 0 && cache_load (dirfd, name, key, f))
+    return 0;
+  if (build (s, def, f, err) < 0)
     return -1;
-  return export_bpf (ctx, f, err);
+  if (dirfd >= 0)
+    cache_store (dirfd, name, key, f);
+  return 0;
 }
 
 void

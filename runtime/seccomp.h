@@ -44,9 +44,11 @@ int cell_seccomp_validate (const struct cell_seccomp *s, const char *path, cell_
 bool cell_seccomp_uses_notify (const struct cell_seccomp *s);
 
 /* Build the filter (parent side). Syscall names libseccomp does not know are skipped with a debug line, as
- * runc and crun do. A flag the running kernel lacks is an error naming it. Release with
+ * runc and crun do. A flag the running kernel lacks is an error naming it. With cache_root (the state root),
+ * the program is kept in and taken from cache_root/.cache/seccomp/ (see seccomp.c). Release with
  * cell_seccomp_filter_release(). */
-int cell_seccomp_compile (const struct cell_seccomp *s, struct cell_seccomp_filter *f, cell_error_t *err);
+int cell_seccomp_compile (const struct cell_seccomp *s, const char *cache_root, struct cell_seccomp_filter *f,
+                          cell_error_t *err);
 void cell_seccomp_filter_release (struct cell_seccomp_filter *f);
 
 /* Load f into the calling process (child side, just before execve; no allocation). *listener gets the notify

@@ -95,7 +95,7 @@ compile (const char *json, struct cell_seccomp_filter *f, char **msg)
   if (c == NULL)
     return -1;
   cell_error_t err = NULL;
-  int r = cell_seccomp_compile (&c->linux.seccomp, f, &err);
+  int r = cell_seccomp_compile (&c->linux.seccomp, NULL, f, &err);
   if (r < 0)
     {
       if (msg)
@@ -173,7 +173,7 @@ TEST (default_profile_compiles)
   free (text);
   CHECK (c != NULL);
   struct cell_seccomp_filter f;
-  int r = cell_config_validate (c, &err) == 0 ? cell_seccomp_compile (&c->linux.seccomp, &f, &err) : -1;
+  int r = cell_config_validate (c, &err) == 0 ? cell_seccomp_compile (&c->linux.seccomp, NULL, &f, &err) : -1;
   if (r < 0)
     fprintf (stderr, "  %s\n", err->msg);
   const struct cell_seccomp *s = &c->linux.seccomp;
@@ -221,6 +221,37 @@ TEST (load_in_child)
   CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 0);
 }
 
+TEST (cache)
+{
+  char dir[] = "/tmp/cell-seccomp-cache-XXXXXX";
+  CHECK (mkdtemp (dir) != NULL);
+  struct cell_config *c = with_seccomp ("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\":"
+                                        " [\"umask\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 42}]}");
+  CHECK (c != NULL);
+  struct cell_seccomp_filter a, b, d;
+  cell_error_t err = NULL;
+  CHECK (cell_seccomp_compile (&c->linux.seccomp, NULL, &a, &err) == 0);
+  CHECK (cell_seccomp_compile (&c->linux.seccomp, dir, &b, &err) == 0); /* miss: compiled and stored */
+  char cmd[256];
+  snprintf (cmd, sizeof cmd, "ls %s/.cache/seccomp/ | grep -c '^[0-9a-f]\\{16\\}\\.bpf$' | grep -qx 1", dir);
+  int stored = system (cmd) == 0;
+  /* A hit must give the same program; a file whose key does not match must be ignored. */
+  CHECK (cell_seccomp_compile (&c->linux.seccomp, dir, &d, &err) == 0);
+  int same = a.len == b.len && b.len == d.len && memcmp (a.insns, d.insns, a.len * 8) == 0;
+  cell_seccomp_filter_release (&d);
+  snprintf (cmd, sizeof cmd, "for f in %s/.cache/seccomp/*.bpf; do printf 'garbage' >$f; done", dir);
+  int corrupted = system (cmd) == 0;
+  CHECK (cell_seccomp_compile (&c->linux.seccomp, dir, &d, &err) == 0);
+  same = same && d.len == a.len && memcmp (a.insns, d.insns, a.len * 8) == 0;
+  cell_seccomp_filter_release (&a);
+  cell_seccomp_filter_release (&b);
+  cell_seccomp_filter_release (&d);
+  cell_config_free (c);
+  snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+  CHECK (system (cmd) == 0);
+  CHECK (stored && corrupted && same);
+}
+
 TEST (features)
 {
   char *text = cell_features_json ();
@@ -246,6 +277,7 @@ main (void)
   RUN (process_state);
   RUN (default_profile_compiles);
   RUN (load_in_child);
+  RUN (cache);
   RUN (features);
   UNIT_END ();
 }
