@@ -1,8 +1,7 @@
 /* cell: global options and the command table. runc's global flags, so containerd's shim and podman drive cell
  * unchanged: `cell [--root DIR] [--log FILE] [--log-format text|json] [--debug] VERB [ARGS]`. */
 #include "cli.h"
-
-#include <seccomp.h>
+#include "runtime/seccomp-filter.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -55,10 +54,8 @@ print_help (FILE *out)
 static int
 print_version (void)
 {
-  const struct scmp_version *sv = seccomp_version ();
-  printf ("cell version %s\ncommit: %s\nspec: 1.3.0\n", CELL_VERSION, CELL_COMMIT);
-  if (sv)
-    printf ("libseccomp: %u.%u.%u\n", sv->major, sv->minor, sv->micro);
+  printf ("cell version %s\ncommit: %s\nspec: 1.3.0\nlibseccomp: %s\n", CELL_VERSION, CELL_COMMIT,
+          cell_seccomp_library_version ());
   return 0;
 }
 

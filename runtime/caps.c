@@ -150,8 +150,17 @@ add_flag (cap_t caps, cap_flag_t flag, char *const *names, cell_error_t *err)
   return 0;
 }
 
+/* CAP_SYS_ADMIN is in our permitted set now (it cannot be raised back once gone). */
+static bool
+have_admin (void)
+{
+  _cleanup_cap_ cap_t cur = cap_get_proc ();
+  cap_flag_value_t v = CAP_CLEAR;
+  return cur && cap_get_flag (cur, CAP_SYS_ADMIN, CAP_PERMITTED, &v) == 0 && v == CAP_SET;
+}
+
 static int
-set_proc (const struct cell_capabilities *c, cell_error_t *err)
+set_proc (const struct cell_capabilities *c, bool keep_admin, cell_error_t *err)
 {
   _cleanup_cap_ cap_t caps = cap_init ();
   if (caps == NULL)
@@ -161,6 +170,13 @@ set_proc (const struct cell_capabilities *c, cell_error_t *err)
           || add_flag (caps, CAP_PERMITTED, c->permitted, err) < 0
           || add_flag (caps, CAP_INHERITABLE, c->inheritable, err) < 0))
     return -1;
+  if (keep_admin && have_admin ())
+    {
+      static const cap_value_t admin[] = { CAP_SYS_ADMIN };
+      if (cap_set_flag (caps, CAP_EFFECTIVE, 1, admin, CAP_SET) < 0
+          || cap_set_flag (caps, CAP_PERMITTED, 1, admin, CAP_SET) < 0)
+        return cell_error_errno (err, "cap_set_flag");
+    }
   if (cap_set_proc (caps) < 0)
     return cell_error_errno (err, "set capabilities (effective, permitted, inheritable)");
   return 0;
@@ -187,14 +203,33 @@ set_ambient (const struct cell_capabilities *c, cell_error_t *err)
   return 0;
 }
 
-int
-cell_caps_apply (const struct cell_capabilities *c, cell_error_t *err)
+static int
+apply (const struct cell_capabilities *c, bool keep_admin, cell_error_t *err)
 {
-  if (set_proc (c, err) < 0 || set_ambient (c, err) < 0)
+  if (set_proc (c, keep_admin, err) < 0 || set_ambient (c, err) < 0)
     return -1;
   if (prctl (PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
     return cell_error_errno (err, "prctl PR_SET_KEEPCAPS");
   return 0;
+}
+
+int
+cell_caps_apply (const struct cell_capabilities *c, cell_error_t *err)
+{
+  return apply (c, false, err);
+}
+
+int
+cell_caps_apply_keep_admin (const struct cell_capabilities *c, cell_error_t *err)
+{
+  return apply (c, true, err);
+}
+
+int
+cell_caps_settle (const struct cell_capabilities *c, cell_error_t *err)
+{
+  /* Ambient capabilities stay: they are in both permitted and inheritable, which this does not change. */
+  return set_proc (c, false, err);
 }
 
 char **

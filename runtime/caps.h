@@ -13,6 +13,11 @@ int cell_caps_prepare (const struct cell_capabilities *c, cell_error_t *err);
 /* After changing uid: set effective/permitted/inheritable exactly, then raise ambient. When c->present is false
  * every capability is dropped. */
 int cell_caps_apply (const struct cell_capabilities *c, cell_error_t *err);
+/* cell_caps_apply(), with CAP_SYS_ADMIN kept in effective and permitted (when still permitted): loading a
+ * seccomp filter without no_new_privs needs it, and cell loads the filter just before execve.
+ * cell_caps_settle() then sets the exact sets again, dropping it. */
+int cell_caps_apply_keep_admin (const struct cell_capabilities *c, cell_error_t *err);
+int cell_caps_settle (const struct cell_capabilities *c, cell_error_t *err);
 /* All capability names libcap knows, for `features` (strv, caller frees). */
 char **cell_caps_all_names (void);
 

@@ -11,6 +11,7 @@
 #include "base/json.h"
 #include "base/strv.h"
 #include "base/xalloc.h"
+#include "seccomp-filter.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1364,8 +1365,8 @@ check_supported (const struct cell_config *c, cell_error_t *err)
   const char *res = resources_set (&l->resources);
   if (res)
     return cell_error (err, 0, "linux.resources.%s: not supported (cgroup resources are not implemented yet)", res);
-  if (l->seccomp.present)
-    return unsupported (err, "linux.seccomp");
+  if (cell_seccomp_validate (&l->seccomp, "linux.seccomp", err) < 0)
+    return -1;
   if (l->intel_rdt_present)
     return unsupported (err, "linux.intelRdt");
   if (l->memory_policy.present)

@@ -9,6 +9,7 @@
 #include "overcommit.h"
 #include "process.h"
 #include "runtime.h"
+#include "seccomp-filter.h"
 #include "sync.h"
 
 #include <dirent.h>
@@ -50,6 +51,8 @@ struct creation
   pid_t init;
   int master_fd; /* pty master kept for `run` in the foreground */
   struct cell_oc oc; /* overcommit admission (no-op without a policy) */
+  struct cell_seccomp_filter seccomp; /* compiled before anything is created; len 0: none */
+  int seccomp_agent_fd;               /* connected to linux.seccomp.listenerPath, or -1 */
 };
 
 static void
@@ -105,6 +108,9 @@ creation_release (struct creation *c)
     close (c->start_fd);
   if (c->state_fd >= 0)
     close (c->state_fd);
+  if (c->seccomp_agent_fd >= 0)
+    close (c->seccomp_agent_fd);
+  cell_seccomp_filter_release (&c->seccomp);
 }
 
 static int
@@ -140,6 +146,9 @@ load_config (struct creation *c, char **text, size_t *len, cell_error_t *err)
   c->rootfs = xstrdup (resolved);
   if (cfg->process.terminal && c->o->console_socket == NULL && c->o->detach)
     return cell_error (err, EINVAL, "process.terminal: a detached container with a terminal needs --console-socket");
+  /* Compiled here, before the state dir exists: a filter libseccomp or the kernel refuses leaves nothing. */
+  if (cfg->linux.seccomp.present && cell_seccomp_compile (&cfg->linux.seccomp, c->ctx->root, &c->seccomp, err) < 0)
+    return -1;
   return ns_plan_make (&cfg->linux, &c->plan, err);
 }
 
@@ -344,6 +353,13 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
     return -1;
   if (setup_cgroup (c, err) < 0 || make_start_socket (c, err) < 0)
     return -1;
+  /* The agent must be listening at create: the init hands the listener fd over on this connection. */
+  if (c->seccomp.notify)
+    {
+      c->seccomp_agent_fd = cell_seccomp_agent_connect (c->config->linux.seccomp.listener_path, err);
+      if (c->seccomp_agent_fd < 0)
+        return -1;
+    }
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
     return cell_error_errno (err, "socketpair");
   c->sync_fd = sp[0];
@@ -366,6 +382,7 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
         .config = c->config, .plan = &c->plan, .id = c->o->id, .rootfs = c->rootfs, .bundle = c->bundle,
         .sync_fd = sp[1], .start_fd = c->start_fd, .no_pivot = c->o->no_pivot,
         .no_new_keyring = c->o->no_new_keyring, .preserve_fds = c->o->preserve_fds, .staged = staged,
+        .seccomp = c->seccomp.len ? &c->seccomp : NULL, .seccomp_agent_fd = c->seccomp_agent_fd,
       };
       cell_init_main (&a);
     }
@@ -398,7 +415,7 @@ create_container (const struct cell_context *ctx, const struct cell_create_opts 
                   struct opened *out, cell_error_t *err)
 {
   struct creation c = { .ctx = ctx, .o = o, .state_fd = -1, .cgroup_fd = -1, .sync_fd = -1, .start_fd = -1,
-                        .master_fd = -1 };
+                        .master_fd = -1, .seccomp_agent_fd = -1 };
   for (size_t i = 0; i < ARRAY_SIZE (c.plan.joins); i++)
     c.plan.joins[i].fd = -1;
   _cleanup_free_ char *text = NULL;

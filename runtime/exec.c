@@ -9,6 +9,7 @@
 #include "internal.h"
 #include "process.h"
 #include "runtime.h"
+#include "seccomp-filter.h"
 #include "sync.h"
 
 #include <errno.h>
@@ -83,18 +84,22 @@ apply_user (struct cell_process *p, const char *user, char **gids, cell_error_t 
   return 0;
 }
 
+/* exec --cap: into bounding, effective and permitted; into ambient (and inheritable, without which the kernel
+ * refuses an ambient capability) only when the config already asks for ambient capabilities. runc does the
+ * same, so that no inheritable or ambient capability appears that the config did not ask for. */
 static void
 add_caps (struct cell_process *p, char **caps)
 {
   struct cell_capabilities *c = &p->capabilities;
+  bool ambient = c->present && c->ambient && c->ambient[0];
   for (size_t i = 0; caps && caps[i]; i++)
     {
       _cleanup_free_ char *name = strncasecmp (caps[i], "CAP_", 4) ? xasprintf ("CAP_%s", caps[i])
                                                                     : xstrdup (caps[i]);
       for (char *s = name; *s; s++)
         *s = (*s >= 'a' && *s <= 'z') ? *s - 32 : *s;
-      char ***sets[] = { &c->bounding, &c->effective, &c->permitted };
-      for (size_t k = 0; k < ARRAY_SIZE (sets); k++)
+      char ***sets[] = { &c->bounding, &c->effective, &c->permitted, &c->ambient, &c->inheritable };
+      for (size_t k = 0; k < (ambient ? 5 : 3); k++)
         if (!cell_strv_contains (*sets[k], name))
           *sets[k] = cell_strv_append (*sets[k], name);
       c->present = true;
@@ -175,7 +180,22 @@ struct exec_child
   int pidfd, rootfd, sync_fd;
   unsigned long flags;
   int preserve_fds;
+  const struct cell_seccomp_filter *seccomp; /* NULL: none */
+  int agent_fd;                              /* connected to linux.seccomp.listenerPath, or -1 */
+  const char *metadata;                      /* linux.seccomp.listenerMetadata */
+  char *state;                               /* state JSON for the agent */
 };
+
+/* exec's notify hand-over: the listener fd goes to `cell exec` (SYNC_SECCOMP_FD), which knows our pid and talks
+ * to the agent, then acknowledges. */
+static int
+exec_send_listener (void *data, int listener, cell_error_t *err)
+{
+  const struct exec_child *x = data;
+  if (cell_sync_send (x->sync_fd, SYNC_SECCOMP_FD, 0, NULL, 0, listener, err) < 0)
+    return -1;
+  return cell_sync_expect (x->sync_fd, SYNC_SECCOMP_ACK, NULL, NULL, NULL, NULL, err);
+}
 
 /* The grandchild: in the container's namespaces; root and setup, then execve. */
 _Noreturn static void
@@ -183,6 +203,9 @@ exec_final (const struct exec_child *x)
 {
   cell_error_t err = NULL;
   _cleanup_free_ char *exe = NULL;
+  struct cell_exec_seccomp sc = { .filter = x->seccomp, .send_listener = exec_send_listener, .data = (void *) x };
+  if (x->agent_fd >= 0)
+    close (x->agent_fd);
   if (fchdir (x->rootfd) < 0 || chroot (".") < 0)
     cell_error_errno (&err, "enter the container's root");
   else if (x->p->terminal)
@@ -200,8 +223,8 @@ exec_final (const struct exec_child *x)
   close (x->rootfd);
   if (err == NULL)
     exe = cell_process_find_executable (x->p->args[0], x->p->env, &err);
-  if (err == NULL && cell_process_setup (x->p, x->pers, &err) == 0)
-    cell_process_exec (x->p, exe, x->preserve_fds, &err);
+  if (err == NULL && cell_process_setup (x->p, x->pers, &sc, &err) == 0)
+    cell_process_exec (x->p, exe, x->preserve_fds, &sc, &err);
   cell_sync_send_error (x->sync_fd, err);
   _exit (1);
 }
@@ -237,6 +260,24 @@ exec_child (const struct exec_child *x)
     exec_final (x);
   cell_sync_send (x->sync_fd, SYNC_INIT_PID, pid, NULL, 0, -1, NULL);
   _exit (0);
+}
+
+/* The parent's side of exec_send_listener(): the listener fd to the agent, with the process state. */
+static int
+forward_listener (int sock, struct exec_child *x, pid_t pid, cell_error_t *err)
+{
+  _cleanup_close_ int listener = -1;
+  if (cell_sync_expect (sock, SYNC_SECCOMP_FD, NULL, NULL, NULL, &listener, err) < 0)
+    return -1;
+  if (listener < 0)
+    return cell_error (err, EPROTO, "sync: no seccomp listener received");
+  _cleanup_free_ char *payload = cell_seccomp_process_state (pid, x->metadata, x->state, err);
+  if (payload == NULL || cell_seccomp_send_listener (x->agent_fd, listener, payload, err) < 0)
+    return -1;
+  /* EOF tells the agent that the message is complete. */
+  close (x->agent_fd);
+  x->agent_fd = -1;
+  return cell_sync_send (sock, SYNC_SECCOMP_ACK, 0, NULL, 0, -1, err);
 }
 
 static int
@@ -281,6 +322,8 @@ spawn (const struct cell_exec_opts *o, struct exec_child *x, pid_t *out, int *ma
       if (!o->console_socket)
         *master = TAKE_FD (m);
     }
+  if (x->seccomp && x->seccomp->notify && forward_listener (sock, x, pid, err) < 0)
+    goto failed;
   /* EOF: execve happened and closed the socket; a message: the setup failed. */
   struct cell_sync_msg h;
   ssize_t n = recv (sock, &h, sizeof h, MSG_PEEK);
@@ -294,14 +337,53 @@ failed:
   return -1;
 }
 
+/* The container's filter, compiled here (errors before anything runs), and the agent connection. */
 static int
-exec_in (const struct cell_exec_opts *o, const char *text, size_t len, const struct cell_state *st, int *status,
-         cell_error_t *err)
+exec_seccomp (const char *root, const struct cell_config *cfg, const struct cell_state *st,
+              struct cell_seccomp_filter *f, struct exec_child *x, cell_error_t *err)
+{
+  const struct cell_seccomp *s = &cfg->linux.seccomp;
+  if (!s->present)
+    return 0;
+  if (cell_seccomp_compile (s, root, f, err) < 0)
+    return -1;
+  x->seccomp = f;
+  if (!f->notify)
+    return 0;
+  x->metadata = s->listener_metadata;
+  x->state = cell_state_to_json (st, cfg, "running", false);
+  x->agent_fd = cell_seccomp_agent_connect (s->listener_path, err);
+  return x->agent_fd < 0 ? -1 : 0;
+}
+
+static int
+exec_run (const struct cell_exec_opts *o, struct exec_child *x, int *status, cell_error_t *err)
+{
+  pid_t pid = 0;
+  _cleanup_close_ int master = -1;
+  if (!o->detach)
+    {
+      prctl (PR_SET_CHILD_SUBREAPER, 1);
+      cell_signals_block ();
+    }
+  int r = spawn (o, x, &pid, &master, err);
+  if (r == 0 && o->pid_file)
+    r = cell_write_pid_file (o->pid_file, pid, err);
+  *status = 0;
+  if (r == 0 && !o->detach)
+    r = cell_wait_forward (pid, master, status, err);
+  return r;
+}
+
+static int
+exec_in (const char *root, const struct cell_exec_opts *o, const char *text, size_t len,
+         const struct cell_state *st, int *status, cell_error_t *err)
 {
   struct cell_config *cfg = cell_config_parse (text, len, err);
   if (cfg == NULL)
     return -1;
   struct cell_process *p = build_process (o, cfg, err);
+  struct cell_seccomp_filter filter = { 0 };
   int r = -1;
   if (p && p->terminal && o->detach && !o->console_socket)
     cell_error (err, EINVAL, "exec: a detached process with a terminal needs --console-socket");
@@ -311,28 +393,18 @@ exec_in (const struct cell_exec_opts *o, const char *text, size_t len, const str
       char rootp[64];
       snprintf (rootp, sizeof rootp, "/proc/%d/root", st->pid);
       _cleanup_close_ int rootfd = open (rootp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      struct exec_child x = { .p = p, .st = st, .pers = &cfg->linux.personality, .pidfd = pidfd,
+                              .rootfd = rootfd, .flags = ns_flags_of (st->pid), .preserve_fds = o->preserve_fds,
+                              .agent_fd = -1 };
       if (pidfd < 0 || rootfd < 0 || cell_proc_start_time (st->pid) != st->pid_start)
         cell_error (err, ESRCH, "container '%s' is not running", st->id);
-      else
-        {
-          struct exec_child x = { .p = p, .st = st, .pers = &cfg->linux.personality, .pidfd = pidfd,
-                                  .rootfd = rootfd, .flags = ns_flags_of (st->pid),
-                                  .preserve_fds = o->preserve_fds };
-          pid_t pid = 0;
-          _cleanup_close_ int master = -1;
-          if (!o->detach)
-            {
-              prctl (PR_SET_CHILD_SUBREAPER, 1);
-              cell_signals_block ();
-            }
-          r = spawn (o, &x, &pid, &master, err);
-          if (r == 0 && o->pid_file)
-            r = cell_write_pid_file (o->pid_file, pid, err);
-          *status = 0;
-          if (r == 0 && !o->detach)
-            r = cell_wait_forward (pid, master, status, err);
-        }
+      else if (exec_seccomp (root, cfg, st, &filter, &x, err) == 0)
+        r = exec_run (o, &x, status, err);
+      if (x.agent_fd >= 0)
+        close (x.agent_fd);
+      free (x.state);
     }
+  cell_seccomp_filter_release (&filter);
   process_release (p);
   cell_config_free (cfg);
   return r;
@@ -357,7 +429,7 @@ cell_container_exec (const struct cell_context *ctx, const struct cell_exec_opts
     {
       /* Don't hold the container's lock while the process runs. */
       close (TAKE_FD (fd));
-      r = exec_in (o, st.config, strlen (st.config), &st, status, err);
+      r = exec_in (ctx->root, o, st.config, strlen (st.config), &st, status, err);
     }
   cell_state_release (&st);
   return r;

@@ -4,6 +4,7 @@
 #include "base/cleanup.h"
 #include "base/json.h"
 #include "caps.h"
+#include "seccomp-filter.h"
 
 /* Every mount option name of the runtime-spec (config.md "mounts"), sorted. */
 static char *const mount_options[] = {
@@ -52,7 +53,7 @@ write_linux (struct cell_jsonw *w)
   cell_jsonw_kv_strv (w, "namespaces", namespaces);
   cell_jsonw_kv_strv (w, "capabilities", caps);
   write_cgroup (w);
-  write_enabled (w, "seccomp", false);
+  cell_seccomp_write_features (w);
   write_enabled (w, "apparmor", false);
   write_enabled (w, "selinux", false);
   write_enabled (w, "intelRdt", false);

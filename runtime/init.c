@@ -9,6 +9,7 @@
 #include "internal.h"
 #include "mounts.h"
 #include "process.h"
+#include "seccomp-filter.h"
 #include "sync.h"
 
 #include <errno.h>
@@ -146,7 +147,8 @@ has_hooks (const struct cell_config *c, enum cell_hook_kind k)
 
 /* Everything up to SYNC_READY: namespaces, rootfs, hooks, pivot. Leaves *exe and *slave for later. */
 static int
-prepare (const struct cell_init_args *a, struct cell_rootfs *r, char **exe, int *slave, cell_error_t *err)
+prepare (const struct cell_init_args *a, const struct cell_exec_seccomp *sc, struct cell_rootfs *r, char **exe,
+         int *slave, cell_error_t *err)
 {
   const struct cell_config *c = a->config;
   const struct cell_process *p = &c->process;
@@ -206,7 +208,7 @@ prepare (const struct cell_init_args *a, struct cell_rootfs *r, char **exe, int 
     return -1;
   if (*slave >= 0 && cell_pty_make_ctty (*slave, err) < 0)
     return -1;
-  return cell_process_setup (p, &c->linux.personality, err);
+  return cell_process_setup (p, &c->linux.personality, sc, err);
 }
 
 /* After `cell start` connected: read its state JSON (it shuts down its write side). */
@@ -228,6 +230,33 @@ fail_start (int conn, cell_error_t *err)
   _exit (1);
 }
 
+/* The seccomp notify hand-over of the init: `cell create` connected to the agent; the message is the
+ * containerProcessState built from the state `cell start` sent (its pid is the runtime's view of ours). */
+struct init_listener
+{
+  const struct cell_init_args *a;
+  const char *state;
+};
+
+static int
+init_send_listener (void *data, int listener, cell_error_t *err)
+{
+  const struct init_listener *l = data;
+  const struct cell_config *c = l->a->config;
+  _cleanup_free_ char *payload = NULL;
+  struct cell_json *st = cell_json_parse (l->state, strlen (l->state), "state", err);
+  if (st == NULL)
+    return -1;
+  int64_t pid = 0;
+  cell_json_int64 (cell_json_get (st, "pid"), &pid);
+  cell_json_free (st);
+  payload = cell_seccomp_process_state ((pid_t) pid, c->linux.seccomp.listener_metadata, l->state, err);
+  if (payload == NULL || cell_seccomp_send_listener (l->a->seccomp_agent_fd, listener, payload, err) < 0)
+    return -1;
+  close (l->a->seccomp_agent_fd);
+  return 0;
+}
+
 _Noreturn void
 cell_init_main (const struct cell_init_args *a)
 {
@@ -235,6 +264,8 @@ cell_init_main (const struct cell_init_args *a)
   struct cell_rootfs r = { .rootfd = -1, .console_fd = -1 };
   _cleanup_free_ char *exe = NULL;
   int slave = -1;
+  struct init_listener listener = { .a = a };
+  struct cell_exec_seccomp sc = { .filter = a->seccomp, .send_listener = init_send_listener, .data = &listener };
 
   cell_signals_reset ();
   if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0)
@@ -242,7 +273,7 @@ cell_init_main (const struct cell_init_args *a)
       cell_error_errno (&err, "prctl(PR_SET_PDEATHSIG)");
       fail (a->sync_fd, &err);
     }
-  if (prepare (a, &r, &exe, &slave, &err) < 0)
+  if (prepare (a, &sc, &r, &exe, &slave, &err) < 0)
     fail (a->sync_fd, &err);
   cell_rootfs_release (&r);
   /* From here on the parent (`cell create`) exits: we must outlive it. */
@@ -263,6 +294,7 @@ cell_init_main (const struct cell_init_args *a)
     fail_start (conn, &err);
   if (cell_hooks_run (a->config, CELL_HOOK_START_CONTAINER, state, &err) < 0)
     fail_start (conn, &err);
-  cell_process_exec (&a->config->process, exe, a->preserve_fds, &err);
+  listener.state = state;
+  cell_process_exec (&a->config->process, exe, a->preserve_fds, &sc, &err);
   fail_start (conn, &err);
 }

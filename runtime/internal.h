@@ -24,6 +24,8 @@ struct cell_init_args
   bool no_new_keyring;
   int preserve_fds;
   bool staged; /* cloned without namespace flags: join/unshare in the child */
+  const struct cell_seccomp_filter *seccomp; /* NULL: none */
+  int seccomp_agent_fd; /* connected to linux.seccomp.listenerPath when the filter notifies, else -1 */
 };
 
 /* The init's body after clone3; never returns. */
@@ -32,11 +34,24 @@ _Noreturn void cell_init_main (const struct cell_init_args *a);
 /* True when the plan needs a fork after the namespaces are set up (pid/time namespace via unshare/setns). */
 bool cell_plan_needs_fork (const struct ns_plan *plan);
 
+/* The seccomp filter of a container process and where its notify listener fd goes (send_listener is called
+ * with it right after the load, when the filter notifies). */
+struct cell_seccomp_filter;
+struct cell_exec_seccomp
+{
+  const struct cell_seccomp_filter *filter;
+  int (*send_listener) (void *data, int listener, cell_error_t *err);
+  void *data;
+};
+
 /* The process setup shared by the init and exec, in two steps. setup: rlimits, oom_score_adj, scheduler, io
  * priority, personality, user and groups, capabilities, cwd. exec: no_new_privs, close every fd but stdio and
- * the preserved ones, execve. exec returns only on failure, with *err set. */
-int cell_process_setup (const struct cell_process *p, const struct cell_personality *pers, cell_error_t *err);
-int cell_process_exec (const struct cell_process *p, const char *exe, int preserve_fds, cell_error_t *err);
+ * the preserved ones, load the seccomp filter (sc may be NULL), execve. exec returns only on failure, with
+ * *err set. Without no_new_privs, setup keeps CAP_SYS_ADMIN for the load and exec drops it right after. */
+int cell_process_setup (const struct cell_process *p, const struct cell_personality *pers,
+                        const struct cell_exec_seccomp *sc, cell_error_t *err);
+int cell_process_exec (const struct cell_process *p, const char *exe, int preserve_fds,
+                       const struct cell_exec_seccomp *sc, cell_error_t *err);
 
 /* Wait for pid (our child or, as subreaper, our descendant) while forwarding signals to it and relaying the
  * terminal (master_fd >= 0) with the caller's stdio. *status: exit code, or 128+N when killed by signal N. */

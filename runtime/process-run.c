@@ -6,6 +6,7 @@
 #include "caps.h"
 #include "internal.h"
 #include "process.h"
+#include "seccomp-filter.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,8 +18,16 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* Without no_new_privs the kernel loads a seccomp filter only for CAP_SYS_ADMIN: keep it until the load. */
+static bool
+keeps_admin (const struct cell_process *p, const struct cell_exec_seccomp *sc)
+{
+  return sc && sc->filter && !p->no_new_privileges;
+}
+
 int
-cell_process_setup (const struct cell_process *p, const struct cell_personality *pers, cell_error_t *err)
+cell_process_setup (const struct cell_process *p, const struct cell_personality *pers,
+                    const struct cell_exec_seccomp *sc, cell_error_t *err)
 {
   _cleanup_close_ int self = open ("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (self < 0 && p->oom_score_adj_present)
@@ -28,8 +37,11 @@ cell_process_setup (const struct cell_process *p, const struct cell_personality 
       || cell_process_set_io_priority (&p->io_priority, err) < 0
       || (pers && cell_process_set_personality (pers, err) < 0))
     return -1;
-  if (cell_caps_prepare (&p->capabilities, err) < 0 || cell_process_set_user (&p->user, err) < 0
-      || cell_caps_apply (&p->capabilities, err) < 0)
+  if (cell_caps_prepare (&p->capabilities, err) < 0 || cell_process_set_user (&p->user, err) < 0)
+    return -1;
+  if ((keeps_admin (p, sc) ? cell_caps_apply_keep_admin (&p->capabilities, err)
+                           : cell_caps_apply (&p->capabilities, err))
+      < 0)
     return -1;
   /* The cwd is resolved in the container's root by the kernel: nothing of the host is reachable because no
    * fd of cell survives to this point except the ones about to be closed (CVE-2024-21626 class). */
@@ -67,8 +79,29 @@ env_with_home (const struct cell_process *p)
   return cell_strv_push (env, xasprintf ("HOME=%s", home));
 }
 
+/* The last step before execve, so that the filter sees as few of cell's own syscalls as possible: the hand-over
+ * of the listener (sendmsg, close), the final capset without no_new_privs, and execve. */
+static int
+load_seccomp (const struct cell_process *p, const struct cell_exec_seccomp *sc, cell_error_t *err)
+{
+  int listener = -1;
+  if (cell_seccomp_load (sc->filter, &listener, err) < 0)
+    return -1;
+  if (listener >= 0)
+    {
+      int r = sc->send_listener (sc->data, listener, err);
+      close (listener);
+      if (r < 0)
+        return -1;
+    }
+  if (keeps_admin (p, sc) && cell_caps_settle (&p->capabilities, err) < 0)
+    return -1;
+  return 0;
+}
+
 int
-cell_process_exec (const struct cell_process *p, const char *exe, int preserve_fds, cell_error_t *err)
+cell_process_exec (const struct cell_process *p, const char *exe, int preserve_fds,
+                   const struct cell_exec_seccomp *sc, cell_error_t *err)
 {
   if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return cell_error_errno (err, "prctl(PR_SET_NO_NEW_PRIVS)");
@@ -80,6 +113,8 @@ cell_process_exec (const struct cell_process *p, const char *exe, int preserve_f
     if (cell_set_cloexec (fd, false, NULL) < 0)
       continue;
   _cleanup_strv_ char **env = env_with_home (p);
+  if (sc && sc->filter && load_seccomp (p, sc, err) < 0)
+    return -1;
   execve (exe, p->args, env);
   return cell_error_errno (err, "exec '%s'", p->args[0]);
 }

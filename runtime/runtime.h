@@ -65,7 +65,8 @@ struct cell_exec_opts
   char **env;       /* KEY=VALUE added/overriding */
   const char *user; /* UID[:GID] */
   char **additional_gids_str;
-  char **caps; /* added to bounding, effective, permitted (and not ambient/inheritable) */
+  char **caps; /* added to bounding, effective, permitted; to ambient and inheritable only when the config has
+                * ambient capabilities (runc's rule) */
   bool no_new_privs;
   bool detach;
   const char *pid_file;

@@ -1,9 +1,10 @@
 /* cell: `cell spec`, the default config.json. The same document as runc's specconv.Example() (and ToRootless()
- * for --rootless), with "cell" as the hostname. linux.resources (runc's "deny all devices") is left out:
+ * for --rootless), with "cell" as the hostname and Docker's default seccomp profile (seccomp-profile.c). linux.resources (runc's "deny all devices") is left out:
  * a device cgroup deny-all is what cell does anyway. */
 #include "runtime.h"
 #include "base/cleanup.h"
 #include "base/json.h"
+#include "seccomp-filter.h"
 
 #include <string.h>
 
@@ -151,6 +152,8 @@ write_linux (struct cell_jsonw *w, bool rootless)
   write_namespaces (w, rootless);
   cell_jsonw_kv_strv (w, "maskedPaths", masked_paths);
   cell_jsonw_kv_strv (w, "readonlyPaths", readonly_paths);
+  cell_jsonw_key (w, "seccomp");
+  cell_seccomp_write_default_profile (w);
   cell_jsonw_object_close (w);
 }
 

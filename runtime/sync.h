@@ -29,6 +29,11 @@
  *  Either side may send SYNC_ERROR {int code; message} instead of the expected message; the child then
  *  _exit(1)s. The child never prints and never calls exit().
  *
+ * exec (exec.c) uses the same messages for its child: SYNC_INIT_PID, SYNC_CONSOLE_FD, SYNC_ERROR, and, when the
+ * seccomp filter notifies, SYNC_SECCOMP_FD {listener fd} right after the filter is loaded, answered by
+ * SYNC_SECCOMP_ACK once `cell exec` gave the fd to the agent. The init needs neither: `cell create` connects to
+ * the agent and the init sends the fd there itself (seccomp.h).
+ *
  * start: `cell start` connects to the listening socket <root>/<id>/start.sock that create bound and the init
  * inherited, and sends the state JSON. The init runs the startContainer hooks, finishes the process setup and
  * execs; the accepted connection is close-on-exec, so `start` reads EOF on success, or an error message written
@@ -52,6 +57,8 @@ enum cell_sync_type
   SYNC_HOOKS_ACK,
   SYNC_READY,
   SYNC_ERROR,
+  SYNC_SECCOMP_FD,  /* exec only: the seccomp notify listener (SCM_RIGHTS), sent just before execve */
+  SYNC_SECCOMP_ACK, /* exec only: `cell exec` handed it to the agent at linux.seccomp.listenerPath */
 };
 
 struct cell_sync_msg

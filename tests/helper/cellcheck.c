@@ -2,7 +2,10 @@
  * as, one per line, "key value...", for tests/integration to parse. Subcommands run in sequence:
  *   cellcheck id caps nnp           prints the three reports
  * Subcommands: id caps fds nnp ns hostname mounts cwd env tty oom personality sched ioprio pid sigwait
- *              rlimit NAME, stat PATH, write PATH TEXT, sleep N, exit N, kill-self SIG
+ *              rlimit NAME, stat PATH, write PATH TEXT, sleep N, exit N, kill-self SIG,
+ *              syscall NAME[,ARG...] (raw syscall; prints "syscall NAME,ARGS ret=R errno=E"; an ARG starting
+ *              with a digit or '-' is a number, anything else a string pointer), sigsys (catch SIGSYS and print
+ *              "sigsys NR" of the trapped syscall, for SCMP_ACT_TRAP)
  * A failed probe prints "<key> ... err=<errno>" and goes on; the exit status is 0 unless "exit N" says
  * otherwise, an unknown subcommand (status 2), "sigwait" (status = the signal) or a fatal signal. */
 #include <dirent.h>
@@ -22,6 +25,7 @@
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -337,6 +341,72 @@ cmd_sigwait (void)
   exit (sig);
 }
 
+static const struct
+{
+  const char *name;
+  long nr;
+} syscalls[] = {
+#ifdef SYS_mkdir
+  { "mkdir", SYS_mkdir },
+#endif
+  { "mkdirat", SYS_mkdirat },   { "umask", SYS_umask },         { "getpriority", SYS_getpriority },
+  { "keyctl", SYS_keyctl },     { "add_key", SYS_add_key },     { "request_key", SYS_request_key },
+  { "unshare", SYS_unshare },   { "clone", SYS_clone },         { "clone3", SYS_clone3 },
+  { "personality", SYS_personality }, { "getppid", SYS_getppid }, { "bpf", SYS_bpf },
+  { "perf_event_open", SYS_perf_event_open }, { "mount", SYS_mount }, { "umount2", SYS_umount2 },
+  { "swapon", SYS_swapon },     { "reboot", SYS_reboot },       { "kexec_load", SYS_kexec_load },
+  { "open_by_handle_at", SYS_open_by_handle_at }, { "setns", SYS_setns }, { "getpid", SYS_getpid },
+};
+
+static void
+cmd_syscall (const char *spec)
+{
+  char buf[512];
+  long a[6] = { 0 };
+  snprintf (buf, sizeof buf, "%s", spec);
+  char *rest = buf, *name = strsep (&rest, ",");
+  for (int i = 0; i < 6 && rest; i++)
+    {
+      char *arg = strsep (&rest, ",");
+      a[i] = (arg[0] == '-' || (arg[0] >= '0' && arg[0] <= '9')) ? (long) strtoull (arg, NULL, 0) : (long) arg;
+    }
+  long nr = -1;
+  for (size_t i = 0; i < sizeof syscalls / sizeof syscalls[0]; i++)
+    if (strcmp (syscalls[i].name, name) == 0)
+      nr = syscalls[i].nr;
+  if (nr < 0)
+    {
+      fprintf (stderr, "cellcheck: unknown syscall '%s'\n", name);
+      exit (2);
+    }
+  fflush (stdout);
+  errno = 0;
+  long r = syscall (nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+  int e = r < 0 ? errno : 0;
+  if (r == 0 && (nr == SYS_clone || nr == SYS_clone3))
+    _exit (0); /* the child of a clone that went through */
+  if (r > 0 && (nr == SYS_clone || nr == SYS_clone3))
+    waitpid ((pid_t) r, NULL, __WALL);
+  printf ("syscall %s ret=%ld errno=%d\n", spec, r < 0 ? -1 : r, e);
+}
+
+static void
+on_sigsys (int sig, siginfo_t *si, void *ctx)
+{
+  (void) sig;
+  (void) ctx;
+  char line[64];
+  int n = snprintf (line, sizeof line, "sigsys %d\n", si->si_syscall);
+  (void) !write (1, line, (size_t) n);
+}
+
+static void
+cmd_sigsys (void)
+{
+  struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
+  sigaction (SIGSYS, &sa, NULL);
+}
+
 static int
 need (int argc, int i, int n, const char *cmd)
 {
@@ -377,6 +447,8 @@ main (int argc, char **argv)
       else if (strcmp (c, "sleep") == 0 && need (argc, i, 1, c)) sleep (atoi (argv[++i]));
       else if (strcmp (c, "exit") == 0 && need (argc, i, 1, c)) exit (atoi (argv[++i]));
       else if (strcmp (c, "kill-self") == 0 && need (argc, i, 1, c)) cmd_kill_self (argv[++i]);
+      else if (strcmp (c, "syscall") == 0 && need (argc, i, 1, c)) cmd_syscall (argv[++i]);
+      else if (strcmp (c, "sigsys") == 0) cmd_sigsys ();
       else
         {
           fprintf (stderr, "cellcheck: unknown subcommand '%s'\n", c);

@@ -218,8 +218,9 @@ TEST (error_messages)
              "linux.namespaces[1].type: unknown namespace type 'foo'");
   CHECK_ERR (MIN_PREFIX "\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"pid\", \"path\": \"/x\"}]}}",
              "linux.namespaces: duplicate type 'pid'");
-  CHECK_ERR (MIN_PREFIX "\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\"}}}",
-             "linux.seccomp: not supported");
+  CHECK_ERR (MIN_PREFIX "\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"flags\": [\"SECCOMP_FILTER_FLAG_LOG\","
+                        " \"SECCOMP_FILTER_FLAG_FOO\"]}}}",
+             "linux.seccomp.flags[1]: unknown flag 'SECCOMP_FILTER_FLAG_FOO'");
   CHECK_ERR (MIN_PREFIX "\"linux\": {\"resources\": {\"memory\": {\"limit\": 1}}}}",
              "linux.resources.memory: not supported (cgroup resources are not implemented yet)");
   CHECK_ERR (MIN_PREFIX "\"linux\": {\"resources\": {\"blockIO\": {\"throttleReadBpsDevice\": [{\"major\": 8, "
@@ -474,9 +475,9 @@ TEST (load)
 
   /* load validates */
   dir = make_bundle ("{\"ociVersion\": \"1.3.0\", \"root\": {\"path\": \"r\"}, \"linux\": {\"seccomp\": {"
-                     "\"defaultAction\": \"SCMP_ACT_ALLOW\"}}}");
+                     "\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": [\"SCMP_ARCH_FOO\"]}}}");
   CHECK (cell_config_load (dir, &err) == NULL);
-  CHECK_STR (err->msg, "linux.seccomp: not supported");
+  CHECK_STR (err->msg, "linux.seccomp.architectures[0]: unknown architecture 'SCMP_ARCH_FOO'");
   cell_error_free (&err);
   remove_bundle (dir);
 
