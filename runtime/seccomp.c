@@ -1,4 +1,4 @@
-/* cell: linux.seccomp; see seccomp.h. Models: runc libcontainer/seccomp/seccomp_linux.go (rule semantics),
+/* cell: linux.seccomp; see seccomp-filter.h. Models: runc libcontainer/seccomp/seccomp_linux.go (rule semantics),
  * crun src/libcrun/seccomp.c (export the BPF, load it with seccomp(2) ourselves). */
 #include "seccomp-filter.h"
 #include "base/cleanup.h"

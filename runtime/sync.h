@@ -32,7 +32,7 @@
  * exec (exec.c) uses the same messages for its child: SYNC_INIT_PID, SYNC_CONSOLE_FD, SYNC_ERROR, and, when the
  * seccomp filter notifies, SYNC_SECCOMP_FD {listener fd} right after the filter is loaded, answered by
  * SYNC_SECCOMP_ACK once `cell exec` gave the fd to the agent. The init needs neither: `cell create` connects to
- * the agent and the init sends the fd there itself (seccomp.h).
+ * the agent and the init sends the fd there itself (seccomp-filter.h).
  *
  * start: `cell start` connects to the listening socket <root>/<id>/start.sock that create bound and the init
  * inherited, and sends the state JSON. The init runs the startContainer hooks, finishes the process setup and
