@@ -24,6 +24,7 @@ static const struct cli_command commands[] = {
   { "exec", cli_exec, "run a new process inside a running container" },
   { "spec", cli_spec, "write a default config.json" },
   { "features", cli_features, "print the features this runtime supports (JSON)" },
+  { "image", cli_image, "unpack, list and inspect OCI image layouts" },
 };
 
 static int
