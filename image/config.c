@@ -138,7 +138,7 @@ img_user_resolve (const char *spec, const char *passwd, const char *group, struc
   bool numeric = parse_id (upart, &u->uid);
   bool found = passwd_find (passwd, upart, u->uid, !numeric, &e);
   if (!numeric && !found)
-    return cell_error (err, ENOENT, "image config User '%s': no user '%s' in /etc/passwd", spec, upart);
+    return cell_error (err, 0, "image config User '%s': no user '%s' in /etc/passwd", spec, upart);
   if (found)
     {
       u->uid = e.uid;
@@ -151,7 +151,7 @@ img_user_resolve (const char *spec, const char *passwd, const char *group, struc
         {
           free (e.name);
           img_user_free (u);
-          return cell_error (err, ENOENT, "image config User '%s': no group '%s' in /etc/group", spec, gpart);
+          return cell_error (err, 0, "image config User '%s': no group '%s' in /etc/group", spec, gpart);
         }
     }
   else

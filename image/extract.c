@@ -278,7 +278,8 @@ archive_fail (struct extract *x, struct archive *a, const char *entry, cell_erro
 }
 
 /* The parent directory of path, opened O_PATH without following any symlink. -2 when a component is missing
- * (archive_write_disk makes it), -1 and *err for anything else. */
+ * or not a directory (archive_write_disk makes it; a whiteout has nothing to remove), -1 and *err for anything
+ * else. */
 static int
 open_parent (struct extract *x, const char *path, const char **base, cell_error_t *err)
 {
@@ -288,7 +289,7 @@ open_parent (struct extract *x, const char *path, const char **base, cell_error_
   int fd = cell_open_beneath (x->rootfd, dir, O_PATH | O_DIRECTORY, 0, NULL);
   if (fd >= 0)
     return fd;
-  if (errno == ENOENT)
+  if (errno == ENOENT || errno == ENOTDIR)
     return -2;
   if (errno == ELOOP || errno == EXDEV)
     return cell_error (err, ELOOP, "layer %s: entry '%s': path goes through a symlink", x->job->blob->digest,
@@ -296,25 +297,61 @@ open_parent (struct extract *x, const char *path, const char **base, cell_error_
   return cell_error_errno (err, "layer %s: entry '%s': open parent '%s'", x->job->blob->digest, path, dir);
 }
 
-/* mkdir -p for whiteouts in overlay form; no symlink followed. Returns an O_PATH fd. */
+/* Overlay form: a directory this layer needs but does not carry (a tar may hold "a/b/f" without "a/b") would,
+ * made with default metadata, hide the mode and owner of the lower layers' "a/b" in the merged view. Make it
+ * as the top-most lower layer has it (0755 root when none has). */
+static int
+make_implicit_dir (struct extract *x, int parentfd, const char *prefix, const char *name, cell_error_t *err)
+{
+  struct stat st = { .st_mode = S_IFDIR | 0755 };
+  for (size_t i = 0; i < x->job->n_lowers; i++)
+    {
+      _cleanup_close_ int fd = cell_open_beneath (x->job->lowers[i], prefix, O_PATH | O_NOFOLLOW, 0, NULL);
+      struct stat ls;
+      if (fd < 0 || fstat (fd, &ls) < 0)
+        continue; /* not in this layer: look lower */
+      if (S_ISDIR (ls.st_mode))
+        st = ls;
+      break; /* a whiteout or a non-directory above: the lower ones are hidden */
+    }
+  if (mkdirat (parentfd, name, st.st_mode & 07777) < 0)
+    return cell_error_errno (err, "layer %s: mkdir '%s'", x->job->blob->digest, prefix);
+  if (fchownat (parentfd, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0
+      || fchmodat (parentfd, name, st.st_mode & 07777, 0) < 0)
+    return cell_error_errno (err, "layer %s: chown '%s'", x->job->blob->digest, prefix);
+  return 0;
+}
+
+/* mkdir -p of dir for overlay form; no symlink followed. Returns an O_PATH fd, or -2 when a component is a
+ * non-directory (this layer put it there: it hides the lower ones already). */
 static int
 make_dirs (struct extract *x, const char *dir, cell_error_t *err)
 {
   _cleanup_close_ int cur = openat (x->rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  _cleanup_free_ char *copy = xstrdup (dir);
-  char *save = NULL;
-  for (char *c = strtok_r (copy, "/", &save); cur >= 0 && c; c = strtok_r (NULL, "/", &save))
-    {
-      if (mkdirat (cur, c, 0755) < 0 && errno != EEXIST)
-        return cell_error_errno (err, "layer %s: mkdir '%s'", x->job->blob->digest, dir);
-      int next = cell_open_beneath (cur, c, O_PATH | O_DIRECTORY, 0, NULL);
-      if (next < 0)
-        return cell_error_errno (err, "layer %s: whiteout in '%s'", x->job->blob->digest, dir);
-      close (cur);
-      cur = next;
-    }
   if (cur < 0)
     return cell_error_errno (err, "open layer directory");
+  _cleanup_free_ char *copy = xstrdup (dir);
+  for (char *c = copy; *c;)
+    {
+      char *end = c + strcspn (c, "/");
+      char saved = *end;
+      *end = '\0';
+      struct stat st;
+      if (fstatat (cur, c, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        {
+          if (errno != ENOENT || make_implicit_dir (x, cur, copy, c, err) < 0)
+            return *err ? -1 : cell_error_errno (err, "layer %s: stat '%s'", x->job->blob->digest, copy);
+        }
+      else if (!S_ISDIR (st.st_mode))
+        return -2;
+      int next = cell_open_beneath (cur, c, O_PATH | O_DIRECTORY, 0, NULL);
+      if (next < 0)
+        return cell_error_errno (err, "layer %s: open '%s'", x->job->blob->digest, copy);
+      close (cur);
+      cur = next;
+      *end = saved;
+      c = *end ? end + 1 : end;
+    }
   return TAKE_FD (cur);
 }
 
@@ -349,7 +386,7 @@ whiteout_overlay (struct extract *x, enum img_whiteout kind, const char *target,
       _cleanup_close_ int p = make_dirs (x, target, err);
       _cleanup_close_ int fd = p < 0 ? -1 : openat (p, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (p < 0)
-        return -1;
+        return p == -2 ? 0 : -1;
       if (fd < 0 || fsetxattr (fd, "trusted.overlay.opaque", "y", 1, 0) < 0)
         return cell_error_errno (err, "layer %s: opaque whiteout '%s'", x->job->blob->digest, target);
       return 0;
@@ -358,7 +395,7 @@ whiteout_overlay (struct extract *x, enum img_whiteout kind, const char *target,
   _cleanup_free_ char *dir = slash ? xstrndup (target, (size_t) (slash - target)) : xstrdup ("");
   _cleanup_close_ int p = make_dirs (x, dir, err);
   if (p < 0)
-    return -1;
+    return p == -2 ? 0 : -1;
   const char *name = slash ? slash + 1 : target;
   _cleanup_close_ int real = openat (p, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (real < 0 || img_remove_tree_at (real, name, err) < 0)
@@ -572,6 +609,14 @@ entry (struct extract *x, struct archive_entry *e, cell_error_t *err)
   _cleanup_close_ int parent = open_parent (x, path, &base, err);
   if (parent == -1)
     return -1;
+  if (parent == -2 && (x->job->flags & IMG_LAYER_OVERLAY) && base != path)
+    {
+      _cleanup_free_ char *dir = xstrndup (path, (size_t) (base - 1 - path));
+      int fd = make_dirs (x, dir, err);
+      if (fd == -1)
+        return -1;
+      parent = fd;
+    }
   if (check_hardlink (x, e, path, err) < 0 || replace_dir (x, parent, base, e, err) < 0)
     return -1;
   adjust_entry (x, e);

@@ -132,6 +132,8 @@ struct img_layer_job
   const struct img_descriptor *blob;
   const char *diff_id; /* "sha256:..." expected of the uncompressed tar */
   int rootfd;          /* directory to extract into */
+  const int *lowers;   /* overlay: the layers below, top-most first (metadata of implicit parents) */
+  size_t n_lowers;
   unsigned flags;      /* enum img_layer_format */
   struct img_progress progress;
   img_progress_fn progress_fn;

@@ -105,7 +105,7 @@ img_blob_open (const struct img_layout *l, const struct img_descriptor *d, cell_
   /* Inside the layout only: a blob path cannot leave it whatever symlinks the layout holds. */
   int fd = cell_open_in_root (l->dirfd, rel, O_RDONLY, 0, NULL);
   if (fd < 0 && errno == ENOENT)
-    return cell_error (err, ENOENT, "blob %s: missing from '%s'", d->digest, l->path);
+    return cell_error (err, 0, "blob %s: missing from '%s'", d->digest, l->path);
   if (fd < 0)
     return cell_error_errno (err, "blob %s: open '%s/%s'", d->digest, l->path, rel);
   struct stat st;
@@ -222,11 +222,11 @@ pick (const struct cell_json *manifests, const char *ref, const char *where, cel
     return found;
   _cleanup_free_ char *refs = ref_list (manifests);
   if (first)
-    cell_error (err, ENOENT, "ref '%s' in %s: no image for linux/%s", want, where, host_arch ());
+    cell_error (err, 0, "ref '%s' in %s: no image for linux/%s", want, where, host_arch ());
   else if (ref)
-    cell_error (err, ENOENT, "ref '%s' not found in %s (refs: %s)", ref, where, n ? refs : "none");
+    cell_error (err, 0, "ref '%s' not found in %s (refs: %s)", ref, where, n ? refs : "none");
   else
-    cell_error (err, ENOENT, "%s holds %zu images and none is 'latest': name one (refs: %s)", where, n, refs);
+    cell_error (err, 0, "%s holds %zu images and none is 'latest': name one (refs: %s)", where, n, refs);
   return NULL;
 }
 
@@ -237,7 +237,7 @@ pick_platform (const struct cell_json *manifests, const char *where, cell_error_
   for (size_t i = 0; i < cell_json_len (manifests); i++)
     if (platform_matches (cell_json_at (manifests, i)))
       return cell_json_at (manifests, i);
-  cell_error (err, ENOENT, "%s: no manifest for linux/%s", where, host_arch ());
+  cell_error (err, 0, "%s: no manifest for linux/%s", where, host_arch ());
   return NULL;
 }
 

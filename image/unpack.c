@@ -154,10 +154,30 @@ open_cache (struct unpack *u, cell_error_t *err)
   return 0;
 }
 
-/* Extract layer i into CACHE/tmp/, then rename it to CACHE/sha256/<diffID>; a concurrent unpack that got there
- * first wins and ours is dropped. */
+/* The image-spec's ChainID of layer i: the layer's directory holds what the layers below make of it (the
+ * metadata of directories it needs but does not carry), so it is named after the whole stack. */
+static char *
+chain_id (struct unpack *u, size_t i)
+{
+  char *id = xstrdup (u->image.diff_ids[0]);
+  for (size_t k = 1; k <= i; k++)
+    {
+      _cleanup_free_ char *text = xasprintf ("%s %s", id, u->image.diff_ids[k]);
+      char hex[65];
+      struct img_sha256 h;
+      img_sha256_init (&h);
+      img_sha256_update (&h, text, strlen (text));
+      img_sha256_final (&h, hex);
+      free (id);
+      id = xasprintf ("sha256:%s", hex);
+    }
+  return id;
+}
+
+/* Extract layer i into CACHE/tmp/, then rename it to CACHE/sha256/<ChainID>; a concurrent unpack that got there
+ * first wins and ours is dropped. lowers: the cached layers below, top-most first. */
 static int
-cache_add (struct unpack *u, size_t i, const char *name, cell_error_t *err)
+cache_add (struct unpack *u, size_t i, const char *name, const int *lowers, cell_error_t *err)
 {
   _cleanup_close_ int tmpdir = openat (u->cachefd, "tmp", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (tmpdir < 0)
@@ -166,8 +186,13 @@ cache_add (struct unpack *u, size_t i, const char *name, cell_error_t *err)
   if (mkdirat (tmpdir, tmp, 0755) < 0)
     return cell_error_errno (err, "cache: mkdir '%s/tmp/%s'", u->cache, tmp);
   _cleanup_close_ int fd = openat (tmpdir, tmp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  int r = fd < 0 ? cell_error_errno (err, "cache: open '%s/tmp/%s'", u->cache, tmp)
-                 : extract_into (u, i, fd, IMG_LAYER_OVERLAY, err);
+  struct img_layer_job job = {
+    .layout = &u->layout, .blob = &u->image.layers[i], .diff_id = u->image.diff_ids[i], .rootfd = fd,
+    .lowers = lowers, .n_lowers = i, .flags = IMG_LAYER_OVERLAY,
+    .progress = { .index = i, .count = u->image.n_layers, .digest = u->image.layers[i].digest },
+    .progress_fn = u->o->progress, .progress_data = u->o->progress_data,
+  };
+  int r = fd < 0 ? cell_error_errno (err, "cache: open '%s/tmp/%s'", u->cache, tmp) : img_layer_extract (&job, err);
   _cleanup_close_ int shadir = openat (u->cachefd, "sha256", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (r == 0 && shadir < 0)
     r = cell_error_errno (err, "cache '%s/sha256'", u->cache);
@@ -184,17 +209,30 @@ extract_cached (struct unpack *u, cell_error_t *err)
 {
   if (open_cache (u, err) < 0)
     return -1;
-  for (size_t i = 0; i < u->image.n_layers; i++)
+  size_t n = u->image.n_layers;
+  int *lowers = xcalloc (n + 1, sizeof (int)); /* top-most first: lowers[n - 1 - k] is layer k */
+  int r = 0;
+  for (size_t i = 0; r == 0 && i < n; i++)
     {
-      const char *name = u->image.diff_ids[i] + strlen ("sha256:");
+      _cleanup_free_ char *chain = chain_id (u, i);
+      const char *name = chain + strlen ("sha256:");
       _cleanup_free_ char *rel = xasprintf ("sha256/%s", name);
       struct stat st;
       if (fstatat (u->cachefd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR (st.st_mode))
         progress_cached (u, i);
-      else if (cache_add (u, i, name, err) < 0)
-        return -1;
+      else
+        r = cache_add (u, i, name, lowers + (n - i), err);
+      lowers[n - 1 - i] = r < 0 ? -1 : openat (u->cachefd, rel, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (r == 0 && lowers[n - 1 - i] < 0)
+        r = cell_error_errno (err, "cache: open '%s/%s'", u->cache, rel);
       u->layer_dirs = cell_strv_push (u->layer_dirs, xasprintf ("%s/%s", u->cache, rel));
     }
+  for (size_t i = 0; i < n; i++)
+    if (lowers[i] > 0)
+      close (lowers[i]);
+  free (lowers);
+  if (r < 0)
+    return -1;
   if (mkdirat (u->tmpfd, "upper", 0755) < 0 || mkdirat (u->tmpfd, "work", 0700) < 0)
     return cell_error_errno (err, "mkdir '%s/upper'", u->tmp);
   return 0;

@@ -88,6 +88,23 @@ parent_mount_private (const char *rootfs, cell_error_t *err)
  * config asks for none. lowerdir is overlayfs' own syntax (absolute, ':'-separated, top-most first); upperdir
  * and workdir are relative to the bundle or absolute, and both or neither are given. */
 static int
+overlay_lowers (int fsfd, const char *lower, cell_error_t *err)
+{
+  /* fsconfig() takes strings of at most 256 bytes: one "lowerdir+" per layer (Linux 6.8), else the whole list
+   * at once, which fits when it is short. */
+  _cleanup_free_ char *copy = xstrdup (lower);
+  char *save = NULL;
+  for (char *dir = strtok_r (copy, ":", &save); dir; dir = strtok_r (NULL, ":", &save))
+    if (fsconfig (fsfd, FSCONFIG_SET_STRING, "lowerdir+", dir, 0) < 0)
+      {
+        if (errno == EINVAL && dir == copy && fsconfig (fsfd, FSCONFIG_SET_STRING, "lowerdir", lower, 0) == 0)
+          return 0;
+        return cell_error_errno (err, "annotations.io.cell.overlay.lowerdir: '%s'", dir);
+      }
+  return 0;
+}
+
+static int
 overlay_mount (struct cell_rootfs *r, cell_error_t *err)
 {
   const char *lower = cell_config_annotation (r->config, "io.cell.overlay.lowerdir");
@@ -106,8 +123,8 @@ overlay_mount (struct cell_rootfs *r, cell_error_t *err)
   _cleanup_close_ int fsfd = fsopen ("overlay", FSOPEN_CLOEXEC);
   if (fsfd < 0)
     return cell_error_errno (err, "fsopen overlay");
-  if (fsconfig (fsfd, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0)
-    return cell_error_errno (err, "annotations.io.cell.overlay.lowerdir: '%s'", lower);
+  if (overlay_lowers (fsfd, lower, err) < 0)
+    return -1;
   if (upper && fsconfig (fsfd, FSCONFIG_SET_STRING, "upperdir", up ? up : upper, 0) < 0)
     return cell_error_errno (err, "annotations.io.cell.overlay.upperdir: '%s'", up ? up : upper);
   if (work && fsconfig (fsfd, FSCONFIG_SET_STRING, "workdir", wk ? wk : work, 0) < 0)
