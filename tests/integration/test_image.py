@@ -243,6 +243,7 @@ class ImageBundle:
         self.path = Path(path)
 
 
+@pytest.mark.skip_runtime("crun", "crun 1.8.1 refuses the ociVersion 1.3.0 of cell spec's config")
 def test_bundle_runs_with_image_user_cwd_env(rt, images, workdir):
     cell("image", "unpack", "%s:app" % images["oci"], workdir / "app")
     cfg = json.loads((workdir / "app/config.json").read_text())
