@@ -26,6 +26,7 @@ static const struct cli_command commands[] = {
   { "spec", cli_spec, "write a default config.json" },
   { "features", cli_features, "print the features this runtime supports (JSON)" },
   { "overcommit", cli_overcommit, "report the overcommit policy's state (overcommit status)" },
+  { "image", cli_image, "unpack, list and inspect OCI image layouts" },
 };
 
 static int

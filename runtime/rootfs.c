@@ -82,6 +82,61 @@ parent_mount_private (const char *rootfs, cell_error_t *err)
   return 0;
 }
 
+/* A rootfs assembled by overlayfs from the io.cell.overlay.{lowerdir,upperdir,workdir} annotations (written by
+ * `cell image unpack --cache`, see image/image.h): mounted here, in the container's own mount namespace, so
+ * nothing is mounted on the host and delete has nothing to unmount. Returns a detached mount, or -2 when the
+ * config asks for none. lowerdir is overlayfs' own syntax (absolute, ':'-separated, top-most first); upperdir
+ * and workdir are relative to the bundle or absolute, and both or neither are given. */
+static int
+overlay_lowers (int fsfd, const char *lower, cell_error_t *err)
+{
+  /* fsconfig() takes strings of at most 256 bytes: one "lowerdir+" per layer (Linux 6.8), else the whole list
+   * at once, which fits when it is short. */
+  _cleanup_free_ char *copy = xstrdup (lower);
+  char *save = NULL;
+  for (char *dir = strtok_r (copy, ":", &save); dir; dir = strtok_r (NULL, ":", &save))
+    if (fsconfig (fsfd, FSCONFIG_SET_STRING, "lowerdir+", dir, 0) < 0)
+      {
+        if (errno == EINVAL && dir == copy && fsconfig (fsfd, FSCONFIG_SET_STRING, "lowerdir", lower, 0) == 0)
+          return 0;
+        return cell_error_errno (err, "annotations.io.cell.overlay.lowerdir: '%s'", dir);
+      }
+  return 0;
+}
+
+static int
+overlay_mount (struct cell_rootfs *r, cell_error_t *err)
+{
+  const char *lower = cell_config_annotation (r->config, "io.cell.overlay.lowerdir");
+  const char *upper = cell_config_annotation (r->config, "io.cell.overlay.upperdir");
+  const char *work = cell_config_annotation (r->config, "io.cell.overlay.workdir");
+  if (lower == NULL && upper == NULL && work == NULL)
+    return -2;
+  if (lower == NULL || lower[0] != '/' || strstr (lower, ":/") != strstr (lower, ":"))
+    return cell_error (err, EINVAL, "annotations.io.cell.overlay.lowerdir: expected absolute paths separated by ':'");
+  if ((upper == NULL) != (work == NULL))
+    return cell_error (err, EINVAL, "annotations.io.cell.overlay.upperdir and workdir: give both or neither");
+  if (cell_config_namespace (r->config, CELL_NS_MOUNT) == NULL)
+    return cell_error (err, EINVAL, "annotations.io.cell.overlay.lowerdir: needs a mount namespace");
+  _cleanup_free_ char *up = upper && upper[0] != '/' ? xasprintf ("%s/%s", r->bundle, upper) : NULL;
+  _cleanup_free_ char *wk = work && work[0] != '/' ? xasprintf ("%s/%s", r->bundle, work) : NULL;
+  _cleanup_close_ int fsfd = fsopen ("overlay", FSOPEN_CLOEXEC);
+  if (fsfd < 0)
+    return cell_error_errno (err, "fsopen overlay");
+  if (overlay_lowers (fsfd, lower, err) < 0)
+    return -1;
+  if (upper && fsconfig (fsfd, FSCONFIG_SET_STRING, "upperdir", up ? up : upper, 0) < 0)
+    return cell_error_errno (err, "annotations.io.cell.overlay.upperdir: '%s'", up ? up : upper);
+  if (work && fsconfig (fsfd, FSCONFIG_SET_STRING, "workdir", wk ? wk : work, 0) < 0)
+    return cell_error_errno (err, "annotations.io.cell.overlay.workdir: '%s'", wk ? wk : work);
+  if (fsconfig (fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return cell_error_errno (err, "mount overlay rootfs (annotations.io.cell.overlay.*)");
+  int mntfd = fsmount (fsfd, FSMOUNT_CLOEXEC, 0);
+  if (mntfd < 0)
+    return cell_error_errno (err, "fsmount overlay rootfs");
+  return mntfd;
+}
+
 int
 cell_rootfs_prepare (struct cell_rootfs *r, cell_error_t *err)
 {
@@ -96,7 +151,10 @@ cell_rootfs_prepare (struct cell_rootfs *r, cell_error_t *err)
   bool none_shared = (prop & MS_REC) && (prop & (MS_SLAVE | MS_PRIVATE));
   if (!none_shared && parent_mount_private (r->rootfs, err) < 0)
     return -1;
-  _cleanup_close_ int tree = cell_mnt_clone (AT_FDCWD, r->rootfs, true, err);
+  int overlay = overlay_mount (r, err);
+  if (overlay == -1)
+    return -1;
+  _cleanup_close_ int tree = overlay >= 0 ? overlay : cell_mnt_clone (AT_FDCWD, r->rootfs, true, err);
   if (tree < 0)
     return cell_error_prefix (err, "rootfs");
   if (move_mount (tree, "", AT_FDCWD, r->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
