@@ -37,8 +37,8 @@ cg_mountpoint (void)
   return cached;
 }
 
-static char *
-own_cgroup (cell_error_t *err)
+char *
+cg_own_path (cell_error_t *err)
 {
   _cleanup_free_ char *buf = NULL;
   if (cell_read_file_at (AT_FDCWD, "/proc/self/cgroup", 1 << 20, &buf, NULL, err) < 0)
@@ -65,7 +65,7 @@ cg_path_for (const char *cgroups_path, const char *id, cell_error_t *err)
     return cell_error (err, EINVAL, "linux.cgroupsPath: '%s' must not contain '..'", cgroups_path), NULL;
   if (cgroups_path && cgroups_path[0] == '/')
     return xstrdup (cgroups_path);
-  _cleanup_free_ char *own = own_cgroup (err);
+  _cleanup_free_ char *own = cg_own_path (err);
   if (own == NULL)
     return NULL;
   const char *sep = strcmp (own, "/") == 0 ? "" : "/";

@@ -138,6 +138,21 @@ load_config (struct creation *c, char **text, size_t *len, cell_error_t *err)
   return ns_plan_make (&cfg->linux, &c->plan, err);
 }
 
+/* Write linux.resources into the container's cgroup, before the init can run anything. */
+static int
+apply_resources (struct creation *c, cell_error_t *err)
+{
+  struct cg_plan plan;
+  _cleanup_free_ char *skipped = NULL;
+  if (cg_plan_resources (&c->config->linux.resources, &plan, err) < 0)
+    return -1;
+  int r = cg_apply (c->st.cgroup, &plan, c->ctx->ignore_missing_controllers ? CG_IGNORE_MISSING : 0, &skipped, err);
+  cg_plan_free (&plan);
+  if (r == 0 && skipped)
+    cell_warning ("container '%s': limits of missing cgroup controllers ignored: %s", c->o->id, skipped);
+  return r;
+}
+
 static int
 setup_cgroup (struct creation *c, cell_error_t *err)
 {
@@ -149,8 +164,8 @@ setup_cgroup (struct creation *c, cell_error_t *err)
     return -1;
   c->cgroup_fd = cg_create (c->st.cgroup, &c->st.cgroup_created, err);
   if (c->cgroup_fd >= 0)
-    return 0;
-  if (want)
+    return apply_resources (c, err);
+  if (want || cell_resources_requested (&c->config->linux.resources))
     return -1;
   /* No cgroupsPath asked for and none could be made (a read-only or delegated-elsewhere hierarchy): the
    * container runs in the caller's cgroup, as it would without a cgroup manager. */
@@ -185,6 +200,44 @@ make_start_socket (struct creation *c, cell_error_t *err)
   return 0;
 }
 
+/* clone3 without CLONE_INTO_CGROUP, falling back to clone(2) where clone3 itself is missing (before 5.3). */
+static pid_t
+clone_plain (unsigned long flags)
+{
+  struct clone_args args = { .flags = flags, .exit_signal = SIGCHLD };
+  pid_t pid = syscall (SYS_clone3, &args, sizeof args);
+  if (pid < 0 && errno == ENOSYS)
+    pid = syscall (SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+  return pid;
+}
+
+/* Kernels without CLONE_INTO_CGROUP (before 5.7): the parent steps into the container's cgroup, clones (the
+ * child starts there, before it can run or fork anything) and steps back. Moving the child afterwards would
+ * race with its own forks. The caller's cgroup holds us, so it has no controllers enabled and takes us back. */
+static pid_t
+clone_via_cgroup (struct creation *c, unsigned long flags, cell_error_t *err)
+{
+  _cleanup_free_ char *own = cg_own_path (err);
+  if (own == NULL || cg_enter (c->st.cgroup, 0, err) < 0)
+    return -1;
+  pid_t pid = clone_plain (flags);
+  if (pid == 0)
+    return 0;
+  int saved = errno;
+  if (cg_enter (own, 0, err) < 0)
+    {
+      if (pid > 0)
+        {
+          kill (pid, SIGKILL);
+          waitpid (pid, NULL, 0);
+        }
+      return -1;
+    }
+  if (pid < 0)
+    return errno = saved, cell_error_errno (err, "clone"), -1;
+  return pid;
+}
+
 static pid_t
 clone_child (struct creation *c, unsigned long flags, cell_error_t *err)
 {
@@ -194,20 +247,10 @@ clone_child (struct creation *c, unsigned long flags, cell_error_t *err)
       args.flags |= CLONE_INTO_CGROUP;
       args.cgroup = (uint64_t) c->cgroup_fd;
     }
-  pid_t pid = syscall (SYS_clone3, &args, sizeof args);
-  if (pid < 0 && c->cgroup_fd >= 0 && (errno == EINVAL || errno == E2BIG || errno == EOPNOTSUPP))
-    {
-      /* Kernels before 5.7 lack CLONE_INTO_CGROUP: clone, then move the child. */
-      args.flags &= ~(uint64_t) CLONE_INTO_CGROUP;
-      args.cgroup = 0;
-      pid = syscall (SYS_clone3, &args, sizeof args);
-      if (pid > 0 && cg_enter (c->st.cgroup, pid, err) < 0)
-        {
-          kill (pid, SIGKILL);
-          waitpid (pid, NULL, 0);
-          return -1;
-        }
-    }
+  pid_t pid = getenv ("CELL_DEBUG_NO_CLONE_INTO_CGROUP") ? (errno = ENOSYS, -1)
+                                                          : syscall (SYS_clone3, &args, sizeof args);
+  if (pid < 0 && c->cgroup_fd >= 0 && (errno == ENOSYS || errno == EINVAL || errno == E2BIG))
+    return clone_via_cgroup (c, flags, err);
   if (pid < 0)
     return cell_error_errno (err, "clone3"), -1;
   return pid;
@@ -415,16 +458,8 @@ cell_container_create (const struct cell_context *ctx, const struct cell_create_
   return create_container (ctx, &copy, NULL, NULL, err);
 }
 
-/* An opened container: its locked state dir, state and saved config. */
-struct opened
-{
-  int fd;
-  struct cell_state st;
-  struct cell_config *config;
-};
-
-static void
-opened_release (struct opened *op)
+void
+cell_opened_release (struct cell_opened *op)
 {
   if (op->fd >= 0)
     close (op->fd);
@@ -432,8 +467,8 @@ opened_release (struct opened *op)
   cell_config_free (op->config);
 }
 
-static int
-open_container (const struct cell_context *ctx, const char *id, struct opened *op, cell_error_t *err)
+int
+cell_open_container (const struct cell_context *ctx, const char *id, struct cell_opened *op, cell_error_t *err)
 {
   memset (op, 0, sizeof *op);
   op->fd = -1;
@@ -447,7 +482,7 @@ open_container (const struct cell_context *ctx, const char *id, struct opened *o
 }
 
 static int
-signal_start (struct opened *op, cell_error_t *err)
+signal_start (struct cell_opened *op, cell_error_t *err)
 {
   struct sockaddr_un sa;
   start_socket_addr (op->fd, &sa);
@@ -473,7 +508,7 @@ signal_start (struct opened *op, cell_error_t *err)
 }
 
 static int
-start_opened (struct opened *op, cell_error_t *err)
+start_opened (struct cell_opened *op, cell_error_t *err)
 {
   const char *status = cell_state_status (&op->st);
   if (strcmp (status, "created") != 0)
@@ -494,11 +529,11 @@ start_opened (struct opened *op, cell_error_t *err)
 int
 cell_container_start (const struct cell_context *ctx, const char *id, cell_error_t *err)
 {
-  struct opened op;
-  int r = open_container (ctx, id, &op, err);
+  struct cell_opened op;
+  int r = cell_open_container (ctx, id, &op, err);
   if (r == 0)
     r = start_opened (&op, err);
-  opened_release (&op);
+  cell_opened_release (&op);
   return r;
 }
 
@@ -516,7 +551,7 @@ wait_gone (pid_t pid, unsigned long long start)
 }
 
 static int
-kill_init (struct opened *op, int sig, cell_error_t *err)
+kill_init (struct cell_opened *op, int sig, cell_error_t *err)
 {
   _cleanup_close_ int pfd = syscall (SYS_pidfd_open, op->st.pid, 0);
   /* Opened first, verified second: the pid cannot be reused under the pidfd. */
@@ -528,7 +563,7 @@ kill_init (struct opened *op, int sig, cell_error_t *err)
 }
 
 static int
-destroy (const struct cell_context *ctx, struct opened *op, cell_error_t *err)
+destroy (const struct cell_context *ctx, struct cell_opened *op, cell_error_t *err)
 {
   if (strcmp (cell_state_status (&op->st), "stopped") != 0)
     {
@@ -562,25 +597,25 @@ destroy (const struct cell_context *ctx, struct opened *op, cell_error_t *err)
 int
 cell_container_delete (const struct cell_context *ctx, const char *id, bool force, cell_error_t *err)
 {
-  struct opened op;
-  int r = open_container (ctx, id, &op, err);
+  struct cell_opened op;
+  int r = cell_open_container (ctx, id, &op, err);
   if (r == 0)
     {
       const char *status = cell_state_status (&op.st);
-      if (!force && strcmp (status, "running") == 0)
+      if (!force && (strcmp (status, "running") == 0 || strcmp (status, "paused") == 0))
         r = cell_error (err, EBUSY, "cannot delete container '%s' that is not stopped: %s", id, status);
       else
         r = destroy (ctx, &op, err);
     }
-  opened_release (&op);
+  cell_opened_release (&op);
   return r;
 }
 
 int
 cell_container_kill (const struct cell_context *ctx, const char *id, int sig, bool all, cell_error_t *err)
 {
-  struct opened op;
-  int r = open_container (ctx, id, &op, err);
+  struct cell_opened op;
+  int r = cell_open_container (ctx, id, &op, err);
   if (r == 0)
     {
       if (strcmp (cell_state_status (&op.st), "stopped") == 0)
@@ -590,18 +625,18 @@ cell_container_kill (const struct cell_context *ctx, const char *id, int sig, bo
       else
         r = kill_init (&op, sig, err);
     }
-  opened_release (&op);
+  cell_opened_release (&op);
   return r;
 }
 
 char *
 cell_container_state (const struct cell_context *ctx, const char *id, cell_error_t *err)
 {
-  struct opened op;
+  struct cell_opened op;
   char *r = NULL;
-  if (open_container (ctx, id, &op, err) == 0)
+  if (cell_open_container (ctx, id, &op, err) == 0)
     r = cell_state_to_json (&op.st, op.config, cell_state_status (&op.st), true);
-  opened_release (&op);
+  cell_opened_release (&op);
   return r;
 }
 
@@ -619,8 +654,8 @@ cell_container_run (const struct cell_context *ctx, const struct cell_create_opt
     }
   if (create_container (ctx, o, &init, o->detach ? NULL : &master, err) < 0)
     return -1;
-  struct opened op;
-  int r = open_container (ctx, o->id, &op, err);
+  struct cell_opened op;
+  int r = cell_open_container (ctx, o->id, &op, err);
   if (r == 0)
     r = start_opened (&op, err);
   if (r == 0)
@@ -629,7 +664,7 @@ cell_container_run (const struct cell_context *ctx, const struct cell_create_opt
       close (op.fd);
       op.fd = -1;
     }
-  opened_release (&op);
+  cell_opened_release (&op);
   if (r < 0 || o->detach)
     {
       if (r < 0)
