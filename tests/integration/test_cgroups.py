@@ -382,11 +382,13 @@ def test_memory_oom(rt, bundle):
 @cgroup_v2
 @needs("pids")
 def test_fork_bomb_stops_at_pids_max(rt, bundle):
-    script = "for i in $(seq 1 60); do sleep 1000 & done 2>/dev/null; echo forked; wait"
+    # busybox sh exits when a fork fails: the bomb runs in a subshell, the init survives it
+    script = "(for i in $(seq 1 60); do sleep 1000 & done) 2>/dev/null; echo forked; sleep 1000"
     cid, pid, cg = running(rt, bundle, script, {"pids": {"limit": 20}})
     rt.wait_output(cid, "forked", timeout=60)
-    assert int(read(cg, "pids.current")) == 20
     assert keyed(cg, "pids.events")["max"] >= 1
+    assert 15 <= int(read(cg, "pids.current")) <= 20
+    assert len(pids_of(rt, cid)) <= 20
     rt.delete(cid, force=True)
 
 
@@ -406,18 +408,15 @@ def test_cpu_max_throttles(rt, bundle):
 
 @cgroup_v2
 @needs("memory", "pids", "cpu")
+@pytest.mark.skip_runtime("crun", "crun 1.8.1 builds invalid JSON from update's flags")
 def test_update_running(rt, bundle):
-    """update changes a running container's limits; a later update starts from the updated values."""
+    """update changes a running container's limits; fields not given keep their value."""
     cid, pid, cg = running(rt, bundle, "sleep 1000", {"memory": {"limit": 64 * MiB}, "pids": {"limit": 50}})
     rt("update", "--memory", "32m", "--pids-limit", "10", "--cpu-quota", "20000", "--cpu-period", "100000", cid,
        tag="update").ok()
     assert read(cg, "memory.max") == str(32 * MiB)
     assert read(cg, "pids.max") == "10"
     assert read(cg, "cpu.max") == "20000 100000"
-    if (cg / "memory.swap.max").exists():
-        rt("update", "--memory-swap", "48m", cid, tag="update").ok()
-        assert read(cg, "memory.swap.max") == str(16 * MiB)  # swap - the updated memory limit
-        assert read(cg, "memory.max") == str(32 * MiB)
     (rt.workdir / "res.json").write_text(json.dumps({"pids": {"limit": 7}}))
     rt("update", "--resources", rt.workdir / "res.json", cid, tag="update").ok()
     assert read(cg, "pids.max") == "7"
@@ -444,10 +443,15 @@ def test_update_check_before_update(rt, bundle):
 @cgroup_v2
 @pytest.mark.cell_only
 @needs("memory")
-def test_update_persists_in_state(rt, bundle):
-    """The update is saved: exec'd processes and a second update see it (no swap given twice)."""
+def test_update_starts_from_saved_limits(rt, bundle):
+    """The update is saved with the container: a later --memory-swap alone is computed against the updated
+    memory limit (runc 1.1 refuses it: "unable to set swap limit without memory limit")."""
     cid, pid, cg = running(rt, bundle, "sleep 1000", {"memory": {"limit": 64 * MiB}})
-    rt("update", "--memory", "40m", cid, tag="update").ok()
+    rt("update", "--memory", "32m", cid, tag="update").ok()
+    if (cg / "memory.swap.max").exists():
+        rt("update", "--memory-swap", "48m", cid, tag="update").ok()
+        assert read(cg, "memory.swap.max") == str(16 * MiB)
+    assert read(cg, "memory.max") == str(32 * MiB)
     saved = json.loads((rt.root / cid / "state.json").read_text())
-    assert json.loads(saved["config"])["linux"]["resources"]["memory"]["limit"] == 40 * MiB
+    assert json.loads(saved["config"])["linux"]["resources"]["memory"]["limit"] == 32 * MiB
     rt.delete(cid, force=True)
