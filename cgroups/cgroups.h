@@ -24,8 +24,11 @@ char *cg_own_path (cell_error_t *err);
 char *cg_path_for (const char *cgroups_path, const char *id, cell_error_t *err);
 
 /* mkdir the cgroup (and parents). Returns an O_DIRECTORY fd for CLONE_INTO_CGROUP. A cgroup that exists and
- * holds processes is refused. *created tells whether the leaf was made by us (delete removes only those). */
-int cg_create (const char *path, bool *created, cell_error_t *err);
+ * holds processes is refused. *created tells whether the leaf was made by us (delete removes only those);
+ * *parents_made how many missing ancestors were made (a failed create removes them). */
+int cg_create (const char *path, bool *created, int *parents_made, cell_error_t *err);
+/* rmdir the n nearest ancestors of path (stops at the first that is busy). */
+void cg_remove_parents (const char *path, int n);
 /* Move pid into the cgroup (for exec'd processes and the fallback path); pid 0 moves the caller. */
 int cg_enter (const char *path, pid_t pid, cell_error_t *err);
 /* pids in the cgroup (cgroup.procs); *n set. Caller frees. */

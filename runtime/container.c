@@ -42,6 +42,7 @@ struct creation
   bool state_made;
   struct cell_state st;
   int cgroup_fd;
+  int cgroup_parents_made; /* ancestors of the cgroup that create made: removed if it fails */
   int sync_fd;
   int start_fd;
   bool hooks_ran; /* prestart/createRuntime ran: a failure from here on runs poststop (runtime-spec) */
@@ -67,6 +68,8 @@ creation_abort (struct creation *c)
       cell_error_t ignored = NULL;
       if (cg_destroy (c->st.cgroup, &ignored) < 0)
         cell_error_free (&ignored);
+      else
+        cg_remove_parents (c->st.cgroup, c->cgroup_parents_made);
     }
   if (c->state_made)
     cell_state_remove_dir (c->ctx->root, c->o->id, NULL);
@@ -162,7 +165,7 @@ setup_cgroup (struct creation *c, cell_error_t *err)
   c->st.cgroup = cg_path_for (want, c->o->id, err);
   if (c->st.cgroup == NULL)
     return -1;
-  c->cgroup_fd = cg_create (c->st.cgroup, &c->st.cgroup_created, err);
+  c->cgroup_fd = cg_create (c->st.cgroup, &c->st.cgroup_created, &c->cgroup_parents_made, err);
   if (c->cgroup_fd >= 0)
     return apply_resources (c, err);
   if (want || cell_resources_requested (&c->config->linux.resources))

@@ -314,7 +314,59 @@ def test_clone_into_cgroup_fallback(rt, bundle):
     rt.delete(cid, force=True)
 
 
+@pytest.mark.cell_only
+def test_clone_fallback_cgroup_namespace(rt, bundle):
+    """The fallback also roots a new cgroup namespace at the container's cgroup."""
+    bundle.set_namespace("cgroup")
+    bundle.sh("cat /proc/self/cgroup")
+    env = dict(os.environ, CELL_DEBUG_NO_CLONE_INTO_CGROUP="1")
+    r = rt.run(rt.new_id(), bundle, env=env, check=True)
+    assert "0::/\n" in r.stdout, r.describe()
+
+
+@pytest.mark.cell_only
+def test_failed_create_removes_made_parents(rt, bundle):
+    """A create that fails removes the cgroup and the ancestors it made for it."""
+    top = CGROUP_ROOT / ("cell-nest-%s" % rt.token)
+    bundle.linux["cgroupsPath"] = "/%s/a/b" % top.name
+    bundle.linux["resources"] = {"unified": {"cgroup.max.nope": "1"}}
+    bundle.write()
+    r = rt.create(rt.new_id(), bundle, check=False)
+    r.failed()
+    assert "linux.resources.unified.cgroup.max.nope: no file" in r.stderr, r.describe()
+    assert not top.exists()
+
+
 # ---------------------------------------------------------------- with controllers (VM)
+
+@pytest.fixture
+def busy_parent(rt):
+    """A cgroup of ours holding a process, for a container below it."""
+    d = CGROUP_ROOT / ("cell-parent-%s" % rt.token)
+    d.mkdir()
+    p = subprocess.Popen(["sleep", "1000"])
+    try:
+        (d / "cgroup.procs").write_text(str(p.pid))
+        yield d
+    finally:
+        p.kill()
+        p.wait()
+        wait_for(lambda: not (d / "cgroup.procs").read_text().strip(), what="the parent cgroup to empty")
+        d.rmdir()
+
+
+@cgroup_v2
+@pytest.mark.cell_only
+@needs("pids")
+def test_no_internal_processes(rt, bundle, busy_parent):
+    """Limits under a cgroup that holds processes cannot work (cgroup v2): a clear error, nothing created."""
+    bundle.linux["cgroupsPath"] = "/%s/c" % busy_parent.name
+    bundle.linux["resources"] = {"pids": {"limit": 10}}
+    bundle.write()
+    r = rt.create(rt.new_id(), bundle, check=False)
+    r.failed()
+    assert "cannot enable the pids controller" in r.stderr and "no internal processes" in r.stderr, r.describe()
+    assert not (busy_parent / "c").exists()
 
 @cgroup_v2
 @needs("memory", "cpu", "cpuset", "pids")
