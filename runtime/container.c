@@ -254,6 +254,9 @@ clone_child (struct creation *c, unsigned long flags, cell_error_t *err)
                                                           : syscall (SYS_clone3, &args, sizeof args);
   if (pid < 0 && c->cgroup_fd >= 0 && (errno == ENOSYS || errno == EINVAL || errno == E2BIG))
     return clone_via_cgroup (c, flags, err);
+  if (pid < 0 && errno == EOPNOTSUPP && c->cgroup_fd >= 0)
+    return cell_error (err, 0, "cannot start a process in cgroup '%s': its parent holds processes and has "
+                       "controllers enabled (cgroup v2 \"no internal processes\" rule)", c->st.cgroup), -1;
   if (pid < 0)
     return cell_error_errno (err, "clone3"), -1;
   return pid;

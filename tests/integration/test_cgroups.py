@@ -357,15 +357,21 @@ def busy_parent(rt):
 
 @cgroup_v2
 @pytest.mark.cell_only
-@needs("pids")
-def test_no_internal_processes(rt, bundle, busy_parent):
+@needs("memory", "pids")
+@pytest.mark.parametrize("resources,message", [
+    # a domain controller cannot be enabled below processes at all
+    ({"memory": {"limit": 64 * MiB}}, "cannot enable the memory controller"),
+    # pids is threaded: enabling works, but the child is then no valid domain to start a process in
+    ({"pids": {"limit": 10}}, "cannot start a process in cgroup"),
+])
+def test_no_internal_processes(rt, bundle, busy_parent, resources, message):
     """Limits under a cgroup that holds processes cannot work (cgroup v2): a clear error, nothing created."""
     bundle.linux["cgroupsPath"] = "/%s/c" % busy_parent.name
-    bundle.linux["resources"] = {"pids": {"limit": 10}}
+    bundle.linux["resources"] = resources
     bundle.write()
     r = rt.create(rt.new_id(), bundle, check=False)
     r.failed()
-    assert "cannot enable the pids controller" in r.stderr and "no internal processes" in r.stderr, r.describe()
+    assert message in r.stderr and "no internal processes" in r.stderr, r.describe()
     assert not (busy_parent / "c").exists()
 
 @cgroup_v2
