@@ -37,8 +37,8 @@ cg_mountpoint (void)
   return cached;
 }
 
-static char *
-own_cgroup (cell_error_t *err)
+char *
+cg_own_path (cell_error_t *err)
 {
   _cleanup_free_ char *buf = NULL;
   if (cell_read_file_at (AT_FDCWD, "/proc/self/cgroup", 1 << 20, &buf, NULL, err) < 0)
@@ -65,7 +65,7 @@ cg_path_for (const char *cgroups_path, const char *id, cell_error_t *err)
     return cell_error (err, EINVAL, "linux.cgroupsPath: '%s' must not contain '..'", cgroups_path), NULL;
   if (cgroups_path && cgroups_path[0] == '/')
     return xstrdup (cgroups_path);
-  _cleanup_free_ char *own = own_cgroup (err);
+  _cleanup_free_ char *own = cg_own_path (err);
   if (own == NULL)
     return NULL;
   const char *sep = strcmp (own, "/") == 0 ? "" : "/";
@@ -98,52 +98,88 @@ cg_pids (const char *path, size_t *n, cell_error_t *err)
   return v ? v : xcalloc (1, sizeof *v);
 }
 
+/* mkdir the missing ancestors of full; *made counts those we made (the deepest ones). */
 static int
-mkdir_parents (const char *full, cell_error_t *err)
+mkdir_parents (const char *full, int *made, cell_error_t *err)
 {
   _cleanup_free_ char *copy = xstrdup (full);
   size_t base = strlen (cg_mountpoint ());
   for (char *s = copy + base + 1; (s = strchr (s, '/')); s++)
     {
       *s = '\0';
-      if (mkdir (copy, 0755) < 0 && errno != EEXIST)
+      if (mkdir (copy, 0755) == 0)
+        ++*made;
+      else if (errno != EEXIST)
         return cell_error_errno (err, "mkdir '%s'", copy);
       *s = '/';
     }
   return 0;
 }
 
+void
+cg_remove_parents (const char *path, int n)
+{
+  if (cg_mountpoint () == NULL)
+    return;
+  _cleanup_free_ char *full = full_path (path, NULL);
+  for (char *slash; n > 0 && (slash = strrchr (full, '/')); n--)
+    {
+      *slash = '\0';
+      if (rmdir (full) < 0)
+        return;
+    }
+}
+
+static int
+check_empty (const char *path, cell_error_t *err)
+{
+  size_t n;
+  _cleanup_free_ pid_t *pids = cg_pids (path, &n, err);
+  if (pids == NULL)
+    return -1;
+  if (n > 0)
+    return cell_error (err, 0, "cgroup '%s' already holds processes", path);
+  return 0;
+}
+
 int
-cg_create (const char *path, bool *created, cell_error_t *err)
+cg_create (const char *path, bool *created, int *parents_made, cell_error_t *err)
 {
   if (cg_mountpoint () == NULL)
     return cell_error (err, ENOENT, "no cgroup v2 hierarchy is mounted");
   _cleanup_free_ char *full = full_path (path, NULL);
   *created = false;
-  if (mkdir_parents (full, err) < 0)
-    return -1;
+  *parents_made = 0;
+  int fd = -1;
+  if (mkdir_parents (full, parents_made, err) < 0)
+    {
+      /* The deepest ancestors made are those just above the one that failed. */
+      _cleanup_free_ char *above = xstrdup (path);
+      char *cut = strrchr (above, '/');
+      for (int depth = 0; cut && depth < *parents_made; cut = strrchr (above, '/'))
+        {
+          *cut = '\0';
+          _cleanup_free_ char *f = full_path (above, NULL);
+          depth += rmdir (f) == 0;
+        }
+      return -1;
+    }
+  int r = 0;
   if (mkdir (full, 0755) == 0)
     *created = true;
   else if (errno != EEXIST)
-    return cell_error_errno (err, "mkdir '%s'", full);
+    r = cell_error_errno (err, "mkdir '%s'", full);
   else
-    {
-      size_t n;
-      _cleanup_free_ pid_t *pids = cg_pids (path, &n, err);
-      if (pids == NULL)
-        return -1;
-      if (n > 0)
-        return cell_error (err, EBUSY, "cgroup '%s' already holds processes", path);
-    }
-  int fd = open (full, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    {
-      cell_error_errno (err, "open '%s'", full);
-      if (*created)
-        rmdir (full);
-      return -1;
-    }
-  return fd;
+    r = check_empty (path, err);
+  if (r == 0 && (fd = open (full, O_DIRECTORY | O_RDONLY | O_CLOEXEC)) < 0)
+    cell_error_errno (err, "open '%s'", full);
+  if (fd >= 0)
+    return fd;
+  if (*created)
+    rmdir (full);
+  cg_remove_parents (path, *parents_made);
+  *created = false;
+  return -1;
 }
 
 int

@@ -33,6 +33,11 @@ int cli_spec (struct cli_global *g, int argc, char **argv, cell_error_t *err);
 int cli_features (struct cli_global *g, int argc, char **argv, cell_error_t *err);
 int cli_overcommit (struct cli_global *g, int argc, char **argv, cell_error_t *err);
 int cli_image (struct cli_global *g, int argc, char **argv, cell_error_t *err);
+int cli_pause (struct cli_global *g, int argc, char **argv, cell_error_t *err);
+int cli_resume (struct cli_global *g, int argc, char **argv, cell_error_t *err);
+int cli_update (struct cli_global *g, int argc, char **argv, cell_error_t *err);
+int cli_ps (struct cli_global *g, int argc, char **argv, cell_error_t *err);
+int cli_events (struct cli_global *g, int argc, char **argv, cell_error_t *err);
 
 /* create.c: the options create and run share. Returns 1 when --help was printed, 0 or -1. */
 int cli_parse_create (int argc, char **argv, bool is_run, struct cell_create_opts *o, cell_error_t *err);

@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct cli_command
@@ -27,6 +28,11 @@ static const struct cli_command commands[] = {
   { "features", cli_features, "print the features this runtime supports (JSON)" },
   { "overcommit", cli_overcommit, "report the overcommit policy's state (overcommit status)" },
   { "image", cli_image, "unpack, list and inspect OCI image layouts" },
+  { "pause", cli_pause, "suspend every process of a container" },
+  { "resume", cli_resume, "resume the processes of a paused container" },
+  { "update", cli_update, "update the resource limits of a running container" },
+  { "ps", cli_ps, "list the processes of a container" },
+  { "events", cli_events, "print a container's resource statistics and OOM events" },
 };
 
 static int
@@ -45,6 +51,9 @@ print_help (FILE *out)
          "   --debug                 log debug messages\n"
          "   --systemd-cgroup        accepted for compatibility; not supported (ignored)\n"
          "   --overcommit-policy FILE  overcommit policy (default /etc/cell/overcommit.conf, if it exists)\n"
+         "   --ignore-missing-controllers\n"
+         "                           skip limits whose cgroup v2 controller is missing instead of failing\n"
+         "                           (also CELL_IGNORE_MISSING_CONTROLLERS=1)\n"
          "   --version, -v           print the version\n"
          "   --help, -h              print this help\n\n"
          "Run 'cell COMMAND --help' for a command's options.\n",
@@ -70,6 +79,7 @@ enum
   OPT_ROOTLESS,
   OPT_CRIU,
   OPT_OVERCOMMIT_POLICY,
+  OPT_IGNORE_MISSING,
 };
 
 /* Returns 1 to go on with a verb, 0 when --help/--version was handled, -1 on error. */
@@ -86,6 +96,7 @@ parse_global (struct cli_global *g, int argc, char **argv, cell_error_t *err)
     { "rootless", required_argument, NULL, OPT_ROOTLESS },
     { "criu", required_argument, NULL, OPT_CRIU },
     { "overcommit-policy", required_argument, NULL, OPT_OVERCOMMIT_POLICY },
+    { "ignore-missing-controllers", no_argument, NULL, OPT_IGNORE_MISSING },
     { "version", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -98,6 +109,7 @@ parse_global (struct cli_global *g, int argc, char **argv, cell_error_t *err)
       case OPT_LOG: g->log_path = optarg; break;
       case OPT_DEBUG: g->ctx.debug = true; break;
       case OPT_SYSTEMD_CGROUP: g->systemd_cgroup = true; break;
+      case OPT_IGNORE_MISSING: g->ctx.ignore_missing_controllers = true; break;
       case OPT_ROOTLESS:
       case OPT_CRIU: break;
       case OPT_OVERCOMMIT_POLICY: g->ctx.overcommit_policy = optarg; break;
@@ -150,6 +162,8 @@ main (int argc, char **argv)
 {
   struct cli_global g = { .ctx = { .root = "/run/cell", .debug = false }, .log_format = CELL_LOG_TEXT };
   cell_error_t err = NULL;
+  const char *ignore = getenv ("CELL_IGNORE_MISSING_CONTROLLERS");
+  g.ctx.ignore_missing_controllers = ignore && *ignore && strcmp (ignore, "0") != 0;
   opterr = 0;
   int r = dispatch (&g, argc, argv, &err);
   if (r < 0)

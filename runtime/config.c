@@ -1200,6 +1200,37 @@ cell_process_parse (const char *text, size_t len, cell_error_t *err)
   return p;
 }
 
+struct cell_resources *
+cell_resources_parse (const char *text, size_t len, cell_error_t *err)
+{
+  struct cell_resources *r = xcalloc (1, sizeof *r);
+  if (parse_document (&resources_desc, text, len, "resources", "linux.resources", r, err) < 0
+      || cell_resources_validate (r, err) < 0)
+    {
+      cell_resources_free (r);
+      return NULL;
+    }
+  return r;
+}
+
+void
+cell_resources_free (struct cell_resources *r)
+{
+  if (r == NULL)
+    return;
+  free_object (&resources_desc, (char *) r);
+  free (r);
+}
+
+bool
+cell_path_has_dotdot (const char *p)
+{
+  for (const char *s = p; (s = strstr (s, "..")); s += 2)
+    if ((s == p || s[-1] == '/') && (s[2] == '\0' || s[2] == '/'))
+      return true;
+  return false;
+}
+
 void
 cell_process_free (struct cell_process *p)
 {
@@ -1311,47 +1342,6 @@ check_process_supported (const struct cell_process *p, cell_error_t *err)
   return 0;
 }
 
-/* A device rule that denies everything is what cell does anyway (runc's default spec carries one). */
-static bool
-device_rule_is_default (const struct cell_device_cgroup *d)
-{
-  return !d->allow && (d->type == NULL || strcmp (d->type, "a") == 0) && !d->major_present && !d->minor_present
-         && (d->access == NULL || strcmp (d->access, "rwm") == 0);
-}
-
-/* The name of the first linux.resources member that asks for something; NULL when none does. */
-static const char *
-resources_set (const struct cell_resources *r)
-{
-  for (size_t i = 0; i < r->n_devices; i++)
-    if (!device_rule_is_default (&r->devices[i]))
-      return "devices";
-  if (r->memory.limit_present || r->memory.reservation_present || r->memory.swap_present
-      || r->memory.kernel_present || r->memory.kernel_tcp_present || r->memory.swappiness_present
-      || r->memory.disable_oom_killer_present || r->memory.use_hierarchy_present
-      || r->memory.check_before_update_present)
-    return "memory";
-  if (r->cpu.shares_present || r->cpu.quota_present || r->cpu.burst_present || r->cpu.period_present
-      || r->cpu.realtime_runtime_present || r->cpu.realtime_period_present || r->cpu.idle_present || r->cpu.cpus
-      || r->cpu.mems)
-    return "cpu";
-  if (r->pids.limit_present)
-    return "pids";
-  if (r->block_io.weight_present || r->block_io.leaf_weight_present || r->block_io.n_weight_device
-      || r->block_io.n_throttle_read_bps || r->block_io.n_throttle_write_bps || r->block_io.n_throttle_read_iops
-      || r->block_io.n_throttle_write_iops)
-    return "blockIO";
-  if (r->n_hugepage_limits)
-    return "hugepageLimits";
-  if (r->network.class_id_present || r->network.n_priorities)
-    return "network";
-  if (r->n_rdma)
-    return "rdma";
-  if (r->n_unified)
-    return "unified";
-  return NULL;
-}
-
 static int
 check_supported (const struct cell_config *c, cell_error_t *err)
 {
@@ -1362,9 +1352,10 @@ check_supported (const struct cell_config *c, cell_error_t *err)
     if (c->mounts[i].n_uid_mappings || c->mounts[i].n_gid_mappings)
       return cell_error (err, 0, "mounts[%zu].%s: not supported (id-mapped mounts)", i,
                          c->mounts[i].n_uid_mappings ? "uidMappings" : "gidMappings");
-  const char *res = resources_set (&l->resources);
-  if (res)
-    return cell_error (err, 0, "linux.resources.%s: not supported (cgroup resources are not implemented yet)", res);
+  if (cell_resources_validate (&l->resources, err) < 0)
+    return -1;
+  if (l->cgroups_path && cell_path_has_dotdot (l->cgroups_path))
+    return cell_error (err, 0, "linux.cgroupsPath: '%s' must not contain '..'", l->cgroups_path);
   if (cell_seccomp_validate (&l->seccomp, "linux.seccomp", err) < 0)
     return -1;
   if (l->intel_rdt_present)

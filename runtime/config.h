@@ -394,6 +394,17 @@ void cell_config_free (struct cell_config *c);
 struct cell_process *cell_process_parse (const char *text, size_t len, cell_error_t *err);
 void cell_process_free (struct cell_process *p);
 
+/* linux.resources alone (`update --resources`): parse + cell_resources_validate(). Errors name
+ * "linux.resources.<field>". */
+struct cell_resources *cell_resources_parse (const char *text, size_t len, cell_error_t *err);
+void cell_resources_free (struct cell_resources *r);
+/* Value rules of linux.resources (runtime/config-resources.c): negative or absurd values, unified keys. */
+int cell_resources_validate (const struct cell_resources *r, cell_error_t *err);
+/* Does r ask for any limit (a lone deny-all device rule does not count)? */
+bool cell_resources_requested (const struct cell_resources *r);
+/* True when p has a ".." path component. */
+bool cell_path_has_dotdot (const char *p);
+
 /* Lookups. */
 const struct cell_namespace *cell_config_namespace (const struct cell_config *c, enum cell_ns_type t);
 const char *cell_config_annotation (const struct cell_config *c, const char *key);

@@ -44,6 +44,7 @@ struct creation
   bool state_made;
   struct cell_state st;
   int cgroup_fd;
+  int cgroup_parents_made; /* ancestors of the cgroup that create made: removed if it fails */
   int sync_fd;
   int start_fd;
   bool hooks_ran; /* prestart/createRuntime ran: a failure from here on runs poststop (runtime-spec) */
@@ -72,6 +73,8 @@ creation_abort (struct creation *c)
       cell_error_t ignored = NULL;
       if (cg_destroy (c->st.cgroup, &ignored) < 0)
         cell_error_free (&ignored);
+      else
+        cg_remove_parents (c->st.cgroup, c->cgroup_parents_made);
     }
   if (c->state_made)
     cell_state_remove_dir (c->ctx->root, c->o->id, NULL);
@@ -152,6 +155,21 @@ load_config (struct creation *c, char **text, size_t *len, cell_error_t *err)
   return ns_plan_make (&cfg->linux, &c->plan, err);
 }
 
+/* Write linux.resources into the container's cgroup, before the init can run anything. */
+static int
+apply_resources (struct creation *c, cell_error_t *err)
+{
+  struct cg_plan plan;
+  _cleanup_free_ char *skipped = NULL;
+  if (cg_plan_resources (&c->config->linux.resources, &plan, err) < 0)
+    return -1;
+  int r = cg_apply (c->st.cgroup, &plan, c->ctx->ignore_missing_controllers ? CG_IGNORE_MISSING : 0, &skipped, err);
+  cg_plan_free (&plan);
+  if (r == 0 && skipped)
+    cell_warning ("container '%s': limits of missing cgroup controllers ignored: %s", c->o->id, skipped);
+  return r;
+}
+
 static int
 setup_cgroup (struct creation *c, cell_error_t *err)
 {
@@ -162,10 +180,15 @@ setup_cgroup (struct creation *c, cell_error_t *err)
   c->st.cgroup = cg_path_for (want, c->o->id, err);
   if (c->st.cgroup == NULL)
     return -1;
-  c->cgroup_fd = cg_create (c->st.cgroup, &c->st.cgroup_created, err);
+  c->cgroup_fd = cg_create (c->st.cgroup, &c->st.cgroup_created, &c->cgroup_parents_made, err);
   if (c->cgroup_fd >= 0)
-    return cell_oc_apply_leaf (&c->oc, c->cgroup_fd, c->st.cgroup, err);
-  if (want)
+    {
+      if (apply_resources (c, err) < 0)
+        return -1;
+      /* The overcommit layer's leaf files after linux.resources: its linear cpu.weight wins. */
+      return cell_oc_apply_leaf (&c->oc, c->cgroup_fd, c->st.cgroup, err);
+    }
+  if (want || cell_resources_requested (&c->config->linux.resources))
     return -1;
   /* No cgroupsPath asked for and none could be made (a read-only or delegated-elsewhere hierarchy): the
    * container runs in the caller's cgroup, as it would without a cgroup manager. */
@@ -200,6 +223,44 @@ make_start_socket (struct creation *c, cell_error_t *err)
   return 0;
 }
 
+/* clone3 without CLONE_INTO_CGROUP, falling back to clone(2) where clone3 itself is missing (before 5.3). */
+static pid_t
+clone_plain (unsigned long flags)
+{
+  struct clone_args args = { .flags = flags, .exit_signal = SIGCHLD };
+  pid_t pid = syscall (SYS_clone3, &args, sizeof args);
+  if (pid < 0 && errno == ENOSYS)
+    pid = syscall (SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+  return pid;
+}
+
+/* Kernels without CLONE_INTO_CGROUP (before 5.7): the parent steps into the container's cgroup, clones (the
+ * child starts there, before it can run or fork anything) and steps back. Moving the child afterwards would
+ * race with its own forks. The caller's cgroup holds us, so it has no controllers enabled and takes us back. */
+static pid_t
+clone_via_cgroup (struct creation *c, unsigned long flags, cell_error_t *err)
+{
+  _cleanup_free_ char *own = cg_own_path (err);
+  if (own == NULL || cg_enter (c->st.cgroup, 0, err) < 0)
+    return -1;
+  pid_t pid = clone_plain (flags);
+  if (pid == 0)
+    return 0;
+  int saved = errno;
+  if (cg_enter (own, 0, err) < 0)
+    {
+      if (pid > 0)
+        {
+          kill (pid, SIGKILL);
+          waitpid (pid, NULL, 0);
+        }
+      return -1;
+    }
+  if (pid < 0)
+    return errno = saved, cell_error_errno (err, "clone"), -1;
+  return pid;
+}
+
 static pid_t
 clone_child (struct creation *c, unsigned long flags, cell_error_t *err)
 {
@@ -209,20 +270,13 @@ clone_child (struct creation *c, unsigned long flags, cell_error_t *err)
       args.flags |= CLONE_INTO_CGROUP;
       args.cgroup = (uint64_t) c->cgroup_fd;
     }
-  pid_t pid = syscall (SYS_clone3, &args, sizeof args);
-  if (pid < 0 && c->cgroup_fd >= 0 && (errno == EINVAL || errno == E2BIG || errno == EOPNOTSUPP))
-    {
-      /* Kernels before 5.7 lack CLONE_INTO_CGROUP: clone, then move the child. */
-      args.flags &= ~(uint64_t) CLONE_INTO_CGROUP;
-      args.cgroup = 0;
-      pid = syscall (SYS_clone3, &args, sizeof args);
-      if (pid > 0 && cg_enter (c->st.cgroup, pid, err) < 0)
-        {
-          kill (pid, SIGKILL);
-          waitpid (pid, NULL, 0);
-          return -1;
-        }
-    }
+  pid_t pid = getenv ("CELL_DEBUG_NO_CLONE_INTO_CGROUP") ? (errno = ENOSYS, -1)
+                                                          : syscall (SYS_clone3, &args, sizeof args);
+  if (pid < 0 && c->cgroup_fd >= 0 && (errno == ENOSYS || errno == EINVAL || errno == E2BIG))
+    return clone_via_cgroup (c, flags, err);
+  if (pid < 0 && errno == EOPNOTSUPP && c->cgroup_fd >= 0)
+    return cell_error (err, 0, "cannot start a process in cgroup '%s': its parent holds processes and has "
+                       "controllers enabled (cgroup v2 \"no internal processes\" rule)", c->st.cgroup), -1;
   if (pid < 0)
     return cell_error_errno (err, "clone3"), -1;
   return pid;
@@ -400,19 +454,11 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
   return 0;
 }
 
-/* An opened container: its locked state dir, state and saved config. */
-struct opened
-{
-  int fd;
-  struct cell_state st;
-  struct cell_config *config;
-};
-
 /* Creates the container; on success *init and *master (pty master kept for run, or -1) are set, and *out (when
  * given) takes the locked state dir, the state and the parsed config, so that `run` need not read them back. */
 static int
 create_container (const struct cell_context *ctx, const struct cell_create_opts *o, pid_t *init, int *master,
-                  struct opened *out, cell_error_t *err)
+                  struct cell_opened *out, cell_error_t *err)
 {
   struct creation c = { .ctx = ctx, .o = o, .state_fd = -1, .cgroup_fd = -1, .sync_fd = -1, .start_fd = -1,
                         .master_fd = -1, .seccomp_agent_fd = -1 };
@@ -439,7 +485,7 @@ create_container (const struct cell_context *ctx, const struct cell_create_opts 
         close (c.master_fd);
       if (out)
         {
-          *out = (struct opened) { .fd = TAKE_FD (c.state_fd), .st = c.st, .config = TAKE_PTR (c.config) };
+          *out = (struct cell_opened) { .fd = TAKE_FD (c.state_fd), .st = c.st, .config = TAKE_PTR (c.config) };
           memset (&c.st, 0, sizeof c.st);
         }
     }
@@ -455,8 +501,8 @@ cell_container_create (const struct cell_context *ctx, const struct cell_create_
   return create_container (ctx, &copy, NULL, NULL, NULL, err);
 }
 
-static void
-opened_release (struct opened *op)
+void
+cell_opened_release (struct cell_opened *op)
 {
   if (op->fd >= 0)
     close (op->fd);
@@ -464,8 +510,8 @@ opened_release (struct opened *op)
   cell_config_free (op->config);
 }
 
-static int
-open_container (const struct cell_context *ctx, const char *id, struct opened *op, cell_error_t *err)
+int
+cell_open_container (const struct cell_context *ctx, const char *id, struct cell_opened *op, cell_error_t *err)
 {
   memset (op, 0, sizeof *op);
   op->fd = -1;
@@ -479,7 +525,7 @@ open_container (const struct cell_context *ctx, const char *id, struct opened *o
 }
 
 static int
-signal_start (struct opened *op, cell_error_t *err)
+signal_start (struct cell_opened *op, cell_error_t *err)
 {
   struct sockaddr_un sa;
   start_socket_addr (op->fd, &sa);
@@ -505,7 +551,7 @@ signal_start (struct opened *op, cell_error_t *err)
 }
 
 static int
-start_opened (struct opened *op, cell_error_t *err)
+start_opened (struct cell_opened *op, cell_error_t *err)
 {
   const char *status = cell_state_status (&op->st);
   if (strcmp (status, "created") != 0)
@@ -526,11 +572,11 @@ start_opened (struct opened *op, cell_error_t *err)
 int
 cell_container_start (const struct cell_context *ctx, const char *id, cell_error_t *err)
 {
-  struct opened op;
-  int r = open_container (ctx, id, &op, err);
+  struct cell_opened op;
+  int r = cell_open_container (ctx, id, &op, err);
   if (r == 0)
     r = start_opened (&op, err);
-  opened_release (&op);
+  cell_opened_release (&op);
   return r;
 }
 
@@ -548,7 +594,7 @@ wait_gone (pid_t pid, unsigned long long start)
 }
 
 static int
-kill_init (struct opened *op, int sig, cell_error_t *err)
+kill_init (struct cell_opened *op, int sig, cell_error_t *err)
 {
   _cleanup_close_ int pfd = syscall (SYS_pidfd_open, op->st.pid, 0);
   /* Opened first, verified second: the pid cannot be reused under the pidfd. */
@@ -560,7 +606,7 @@ kill_init (struct opened *op, int sig, cell_error_t *err)
 }
 
 static int
-destroy (const struct cell_context *ctx, struct opened *op, cell_error_t *err)
+destroy (const struct cell_context *ctx, struct cell_opened *op, cell_error_t *err)
 {
   if (strcmp (cell_state_status (&op->st), "stopped") != 0)
     {
@@ -595,25 +641,25 @@ destroy (const struct cell_context *ctx, struct opened *op, cell_error_t *err)
 int
 cell_container_delete (const struct cell_context *ctx, const char *id, bool force, cell_error_t *err)
 {
-  struct opened op;
-  int r = open_container (ctx, id, &op, err);
+  struct cell_opened op;
+  int r = cell_open_container (ctx, id, &op, err);
   if (r == 0)
     {
       const char *status = cell_state_status (&op.st);
-      if (!force && strcmp (status, "running") == 0)
+      if (!force && (strcmp (status, "running") == 0 || strcmp (status, "paused") == 0))
         r = cell_error (err, EBUSY, "cannot delete container '%s' that is not stopped: %s", id, status);
       else
         r = destroy (ctx, &op, err);
     }
-  opened_release (&op);
+  cell_opened_release (&op);
   return r;
 }
 
 int
 cell_container_kill (const struct cell_context *ctx, const char *id, int sig, bool all, cell_error_t *err)
 {
-  struct opened op;
-  int r = open_container (ctx, id, &op, err);
+  struct cell_opened op;
+  int r = cell_open_container (ctx, id, &op, err);
   if (r == 0)
     {
       if (strcmp (cell_state_status (&op.st), "stopped") == 0)
@@ -623,18 +669,18 @@ cell_container_kill (const struct cell_context *ctx, const char *id, int sig, bo
       else
         r = kill_init (&op, sig, err);
     }
-  opened_release (&op);
+  cell_opened_release (&op);
   return r;
 }
 
 char *
 cell_container_state (const struct cell_context *ctx, const char *id, cell_error_t *err)
 {
-  struct opened op;
+  struct cell_opened op;
   char *r = NULL;
-  if (open_container (ctx, id, &op, err) == 0)
+  if (cell_open_container (ctx, id, &op, err) == 0)
     r = cell_state_to_json (&op.st, op.config, cell_state_status (&op.st), true);
-  opened_release (&op);
+  cell_opened_release (&op);
   return r;
 }
 
@@ -650,7 +696,7 @@ cell_container_run (const struct cell_context *ctx, const struct cell_create_opt
       prctl (PR_SET_CHILD_SUBREAPER, 1);
       cell_signals_block ();
     }
-  struct opened op;
+  struct cell_opened op;
   if (create_container (ctx, o, &init, o->detach ? NULL : &master, &op, err) < 0)
     return -1;
   int r = start_opened (&op, err);
@@ -659,7 +705,7 @@ cell_container_run (const struct cell_context *ctx, const struct cell_create_opt
   op.fd = -1;
   if (r < 0 || o->detach)
     {
-      opened_release (&op);
+      cell_opened_release (&op);
       if (r < 0)
         cell_container_delete (ctx, o->id, true, NULL);
       *status = 0;
@@ -672,7 +718,7 @@ cell_container_run (const struct cell_context *ctx, const struct cell_create_opt
       op.fd = cell_state_open_dir (ctx->root, o->id, err);
       r = op.fd < 0 ? -1 : destroy (ctx, &op, err);
     }
-  opened_release (&op);
+  cell_opened_release (&op);
   return r;
 }
 

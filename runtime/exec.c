@@ -425,6 +425,8 @@ cell_container_exec (const struct cell_context *ctx, const struct cell_exec_opts
   int r;
   if (strcmp (cell_state_status (&st), "stopped") == 0)
     r = cell_error (err, ESRCH, "cannot exec in a stopped container '%s'", o->id);
+  else if (strcmp (cell_state_status (&st), "paused") == 0)
+    r = cell_error (err, 0, "cannot exec in a paused container '%s' (resume it first)", o->id);
   else
     {
       /* Don't hold the container's lock while the process runs. */

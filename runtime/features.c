@@ -31,16 +31,17 @@ write_enabled (struct cell_jsonw *w, const char *key, bool enabled)
   cell_jsonw_object_close (w);
 }
 
-/* cgroups are not implemented yet: every manager says false. */
+/* cgroup v2 only, managed directly (no systemd); rdma limits go to rdma.max. */
 static void
 write_cgroup (struct cell_jsonw *w)
 {
   cell_jsonw_key (w, "cgroup");
   cell_jsonw_object_open (w);
   cell_jsonw_kv_bool (w, "v1", false);
-  cell_jsonw_kv_bool (w, "v2", false);
+  cell_jsonw_kv_bool (w, "v2", true);
   cell_jsonw_kv_bool (w, "systemd", false);
   cell_jsonw_kv_bool (w, "systemdUser", false);
+  cell_jsonw_kv_bool (w, "rdma", true);
   cell_jsonw_object_close (w);
 }
 

@@ -5,6 +5,7 @@
 #include "../namespaces/namespaces.h"
 #include "base/error.h"
 #include "config.h"
+#include "runtime.h"
 #include "state.h"
 
 #include <stdbool.h>
@@ -62,6 +63,17 @@ int cell_console_send (const char *path, int master_fd, cell_error_t *err);
 int cell_pty_open (int rootfd, const struct cell_process *p, int *master, int *slave, cell_error_t *err);
 /* Make slave the controlling terminal and stdio of the current process (after setsid). */
 int cell_pty_make_ctty (int slave, cell_error_t *err);
+
+/* An opened container: its locked state dir, state and saved config (container.c). */
+struct cell_opened
+{
+  int fd;
+  struct cell_state st;
+  struct cell_config *config;
+};
+/* Open and lock the container's state dir, read its state and parse its saved config. Release in any case. */
+int cell_open_container (const struct cell_context *ctx, const char *id, struct cell_opened *op, cell_error_t *err);
+void cell_opened_release (struct cell_opened *op);
 
 /* Write pid to path atomically (tmp + rename), as runc does for --pid-file. */
 int cell_write_pid_file (const char *path, pid_t pid, cell_error_t *err);

@@ -14,6 +14,7 @@ struct cell_context
   const char *root; /* state root, default /run/cell */
   bool debug;
   const char *overcommit_policy; /* --overcommit-policy FILE; NULL: /etc/cell/overcommit.conf if it exists */
+  bool ignore_missing_controllers; /* limits whose cgroup controller is missing are skipped, not an error */
 };
 
 struct cell_create_opts
@@ -54,6 +55,21 @@ void cell_list_free (struct cell_list_entry *v, size_t n);
 
 int cell_container_kill (const struct cell_context *ctx, const char *id, int sig, bool all, cell_error_t *err);
 int cell_container_delete (const struct cell_context *ctx, const char *id, bool force, cell_error_t *err);
+
+/* cgroup commands (runtime/manage.c). pause/resume: cgroup.freeze, waiting for the kernel to confirm. */
+int cell_container_pause (const struct cell_context *ctx, const char *id, cell_error_t *err);
+int cell_container_resume (const struct cell_context *ctx, const char *id, cell_error_t *err);
+/* resources: LinuxResources JSON; merged into the saved config's linux.resources (fields not given keep
+ * their value), applied to the cgroup, and saved. */
+int cell_container_update (const struct cell_context *ctx, const char *id, const char *resources, cell_error_t *err);
+/* The pids in the container's cgroup (caller frees *pids). */
+int cell_container_pids (const struct cell_context *ctx, const char *id, pid_t **pids, size_t *n, cell_error_t *err);
+/* events: one JSON event per call of emit (runc's format: {"type":"stats"|"oom","id":...,"data":...}).
+ * stats_once: one stats event. Otherwise stats every interval_ms and an "oom" event per OOM kill, until the
+ * container's init is gone (returns 0) or emit fails. */
+typedef int (*cell_event_fn) (const char *json, void *data, cell_error_t *err);
+int cell_container_events (const struct cell_context *ctx, const char *id, unsigned interval_ms, bool stats_once,
+                           cell_event_fn emit, void *data, cell_error_t *err);
 
 struct cell_exec_opts
 {

@@ -1,3 +1,4 @@
+#include "../cgroups/cgroups.h"
 #include "state.h"
 #include "base/cleanup.h"
 #include "base/fd.h"
@@ -212,7 +213,10 @@ cell_state_status (const struct cell_state *s)
 {
   if (s->pid <= 0 || cell_proc_start_time (s->pid) != s->pid_start)
     return "stopped";
-  return s->started ? "running" : "created";
+  if (!s->started)
+    return "created";
+  /* A frozen cgroup is what `pause` leaves behind: no separate record to go stale. */
+  return s->cgroup && cg_is_frozen (s->cgroup) ? "paused" : "running";
 }
 
 char *

@@ -40,7 +40,8 @@ void cell_state_release (struct cell_state *s);
 /* Remove the directory and its files. */
 int cell_state_remove_dir (const char *root, const char *id, cell_error_t *err);
 
-/* "created", "running" or "stopped", from the init's liveness (pid + start time) and s->started. */
+/* "created", "running", "paused" or "stopped", from the init's liveness (pid + start time), s->started and
+ * the cgroup's freezer. */
 const char *cell_state_status (const struct cell_state *s);
 /* runtime-spec state JSON (ociVersion, id, status, pid, bundle, annotations) + rootfs, created, owner. */
 char *cell_state_to_json (const struct cell_state *s, const struct cell_config *c, const char *status, bool pretty);

@@ -148,15 +148,6 @@ def test_missing_config(rt, bundle):
         assert "config.json" in r.stderr, r.describe()
 
 
-@pytest.mark.cell_only
-def test_resources_not_supported(rt, bundle):
-    bundle.linux["resources"] = {"pids": {"limit": 100}}
-    bundle.write()
-    r = rt.create(rt.new_id(), bundle, check=False)
-    r.failed()
-    assert "linux.resources" in r.stderr and "not supported" in r.stderr, r.describe()
-
-
 def test_log_format_json(rt, bundle):
     """--log FILE --log-format json: the error is a JSON line with level and msg."""
     bundle.args()
