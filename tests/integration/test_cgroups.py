@@ -133,9 +133,13 @@ def test_ps_arguments(rt, bundle):
     cid, pid, cg = running(rt, bundle, "sleep 1000 & sleep 1001 & echo up; wait")
     rt.wait_output(cid, "up")
     wait_for(lambda: len(pids_of(rt, cid)) == 3, what="3 processes")
-    custom = rt("ps", cid, "-o", "pid,comm", tag="ps").ok().stdout.splitlines()
-    assert custom[0].split() == ["PID", "COMMAND"]
-    assert sorted(line.split()[1] for line in custom[1:]) == ["sh", "sleep", "sleep"]
+
+    def comms():
+        # a forked child shows "sh" until it has exec'd sleep: ask again until both have
+        out = rt("ps", cid, "-o", "pid,comm", tag="ps").ok().stdout.splitlines()
+        assert out[0].split() == ["PID", "COMMAND"]
+        return sorted(line.split()[1] for line in out[1:])
+    wait_for(lambda: comms() == ["sh", "sleep", "sleep"], what="ps -o pid,comm: sh, sleep, sleep")
     rt.delete(cid, force=True)
 
 
