@@ -4,9 +4,11 @@
 #include "base/json.h"
 #include "base/xalloc.h"
 #include "internal.h"
+#include "overcommit.h"
 #include "runtime.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
@@ -122,6 +124,14 @@ update_opened (const struct cell_context *ctx, struct cell_opened *op, const cha
       cell_config_free (merged);
       return -1;
     }
+  /* Overcommit admission of the change (exit 75 on refusal, nothing changed); no policy: no-op. */
+  struct cell_oc oc;
+  if (cell_oc_update (ctx, op->st.id, merged, &oc, err) < 0)
+    {
+      cell_oc_free (&oc);
+      cell_config_free (merged);
+      return -1;
+    }
   struct cg_plan plan;
   int r = cg_plan_resources (&merged->linux.resources, &plan, err);
   if (r == 0)
@@ -131,9 +141,26 @@ update_opened (const struct cell_context *ctx, struct cell_opened *op, const cha
       r = cg_apply (op->st.cgroup, &plan, ctx->ignore_missing_controllers ? CG_IGNORE_MISSING : 0, NULL, err);
       cg_plan_free (&plan);
     }
+  if (r == 0 && oc.leaf.n > 0)
+    {
+      /* Managed mode: the policy's leaf files after the update's own values, as create writes them. */
+      _cleanup_free_ char *dir = xasprintf ("%s%s", cg_mountpoint (), op->st.cgroup);
+      _cleanup_close_ int cgfd = open (dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+      r = cgfd < 0 ? cell_error_errno (err, "open '%s'", dir) : cell_oc_apply_leaf (&oc, cgfd, op->st.cgroup, err);
+    }
+  cell_oc_free (&oc);
   cell_config_free (merged);
   if (r < 0)
-    return -1;
+    {
+      /* Put the ledger back to the limits still in force. */
+      struct cell_config *old = cell_config_parse (op->st.config, strlen (op->st.config), NULL);
+      cell_error_t ignored = NULL;
+      if (old && cell_oc_update (ctx, op->st.id, old, &oc, &ignored) < 0)
+        cell_error_free (&ignored);
+      cell_oc_free (&oc);
+      cell_config_free (old);
+      return -1;
+    }
   /* Saved so that exec, state and the next update start from the updated limits. */
   free (op->st.config);
   op->st.config = TAKE_PTR (text);

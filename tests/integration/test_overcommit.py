@@ -400,3 +400,31 @@ def test_concurrent_creates_with_killed_creators(oc, make_bundle, seed):
     for leaf in oc.leaves("guaranteed"):
         kill_cgroup(oc.cg("guaranteed", leaf))
     assert oc.ledger() == {}
+
+
+def test_update_admits_the_change(oc, bundle):
+    """`cell update` is admitted on the change: growth past capacity is refused with 75 and changes nothing
+    (ledger, saved config); growth that fits is recorded. Limits come from linux.resources here, skipped on
+    this host by --ignore-missing-controllers (no controllers), so only the admission is under test."""
+    unit = UNIT_KIB * 1024
+    bundle.config["linux"]["resources"] = {"memory": {"limit": unit},
+                                           "cpu": {"shares": 512, "quota": 50000, "period": 100000}}
+    bundle.args("/bin/sleep", "600")
+    cid = oc.rt.new_id()
+    oc.rt.ids.append(cid)
+    oc("--ignore-missing-controllers", "create", "--bundle", bundle.path, cid, tag="create").ok()
+    oc.rt.remember_pid(cid)
+    before = oc.ledger()[cid]
+
+    r = oc("--ignore-missing-controllers", "update", "--memory", str(5 * unit), cid, tag="update-big")
+    assert r.returncode == EX_TEMPFAIL, r.describe()
+    assert "memory" in r.stderr and "refusing" in r.stderr, r.stderr
+    assert oc.ledger()[cid] == before
+    assert json.loads((oc.rt.root / cid / "state.json").read_text())  # still readable
+    assert str(5 * unit) not in (oc.rt.root / cid / "state.json").read_text()
+
+    oc("--ignore-missing-controllers", "update", "--memory", str(2 * unit), cid, tag="update-ok").ok()
+    after = oc.ledger()[cid]
+    assert after != before, (before, after)
+    oc.delete(cid)
+    assert cid not in oc.ledger()
