@@ -48,6 +48,7 @@ struct creation
   pid_t child; /* what clone3 returned (stage-1 on the staging path) */
   pid_t init;
   int master_fd; /* pty master kept for `run` in the foreground */
+  struct cell_exe_copy exe; /* read-only copy of cell for the init (exe-seal.c) */
 };
 
 static void
@@ -100,6 +101,7 @@ creation_release (struct creation *c)
     close (c->start_fd);
   if (c->state_fd >= 0)
     close (c->state_fd);
+  cell_exe_copy_close (&c->exe);
 }
 
 static int
@@ -335,6 +337,8 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
   c->st.own_pidns = (c->plan.new_flags & CLONE_NEWPID) != 0;
   if (setup_cgroup (c, err) < 0 || make_start_socket (c, err) < 0)
     return -1;
+  if (cell_exe_copy_open (&c->exe, err) < 0)
+    return -1;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
     return cell_error_errno (err, "socketpair");
   c->sync_fd = sp[0];
@@ -357,10 +361,13 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
         .config = c->config, .plan = &c->plan, .id = c->o->id, .rootfs = c->rootfs, .bundle = c->bundle,
         .sync_fd = sp[1], .start_fd = c->start_fd, .no_pivot = c->o->no_pivot,
         .no_new_keyring = c->o->no_new_keyring, .preserve_fds = c->o->preserve_fds, .staged = staged,
+        .exe = &c->exe,
       };
       cell_init_main (&a);
     }
   close (sp[1]);
+  /* The init holds the copy now; it is the one to drop it (exe-seal.c). */
+  cell_exe_copy_close (&c->exe);
   if (drive_child (c, err) < 0)
     return -1;
   c->st.pid = c->init;
@@ -380,7 +387,7 @@ create_container (const struct cell_context *ctx, const struct cell_create_opts 
                   cell_error_t *err)
 {
   struct creation c = { .ctx = ctx, .o = o, .state_fd = -1, .cgroup_fd = -1, .sync_fd = -1, .start_fd = -1,
-                        .master_fd = -1 };
+                        .master_fd = -1, .exe = { .fd = -1, .tree = -1 } };
   for (size_t i = 0; i < ARRAY_SIZE (c.plan.joins); i++)
     c.plan.joins[i].fd = -1;
   _cleanup_free_ char *text = NULL;

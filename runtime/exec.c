@@ -175,6 +175,7 @@ struct exec_child
   int pidfd, rootfd, sync_fd;
   unsigned long flags;
   int preserve_fds;
+  struct cell_exe_copy exe;
 };
 
 /* The grandchild: in the container's namespaces; root and setup, then execve. */
@@ -200,18 +201,28 @@ exec_final (const struct exec_child *x)
   close (x->rootfd);
   if (err == NULL)
     exe = cell_process_find_executable (x->p->args[0], x->p->env, &err);
-  if (err == NULL && cell_process_setup (x->p, x->pers, &err) == 0)
+  /* Not dumpable once we run with the container's credentials: no container process may open our
+   * /proc/PID/{mem,fd,...} without CAP_SYS_PTRACE; execve resets it. */
+  if (err == NULL && cell_process_setup (x->p, x->pers, &err) == 0
+      && (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) == 0 || cell_error_errno (&err, "prctl(PR_SET_DUMPABLE)") == 0))
     cell_process_exec (x->p, exe, x->preserve_fds, &err);
   cell_sync_send_error (x->sync_fd, err);
   _exit (1);
 }
 
 _Noreturn static void
-exec_child (const struct exec_child *x)
+exec_child (struct exec_child *x)
 {
   cell_error_t err = NULL;
   cell_signals_reset ();
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  /* Before we enter the container: from now on /proc/self/exe is a read-only copy of cell (exe-seal.c). */
+  if (x->exe.fd >= 0 && (cell_exe_remap (x->exe.fd, &err) < 0 || cell_exe_set (x->exe.fd, &err) < 0))
+    {
+      cell_sync_send_error (x->sync_fd, err);
+      _exit (1);
+    }
+  cell_exe_copy_close (&x->exe);
   if (x->st->cgroup && cg_enter (x->st->cgroup, getpid (), &err) < 0)
     {
       cell_sync_send_error (x->sync_fd, err);
@@ -243,6 +254,8 @@ static int
 spawn (const struct cell_exec_opts *o, struct exec_child *x, pid_t *out, int *master, cell_error_t *err)
 {
   int sp[2];
+  if (cell_exe_copy_open (&x->exe, err) < 0)
+    return -1;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
     return cell_error_errno (err, "socketpair");
   _cleanup_close_ int sock = sp[0];
@@ -259,6 +272,8 @@ spawn (const struct cell_exec_opts *o, struct exec_child *x, pid_t *out, int *ma
       exec_child (x);
     }
   close (sp[1]);
+  /* Not dropped here: our copy is the last one, and its close waits for the unmount (exe-seal.c); exec_in
+   * drops it once the process runs. */
   pid_t pid = child;
   int32_t gpid;
   if (x->flags & CLONE_NEWPID)
@@ -317,7 +332,7 @@ exec_in (const struct cell_exec_opts *o, const char *text, size_t len, const str
         {
           struct exec_child x = { .p = p, .st = st, .pers = &cfg->linux.personality, .pidfd = pidfd,
                                   .rootfd = rootfd, .flags = ns_flags_of (st->pid),
-                                  .preserve_fds = o->preserve_fds };
+                                  .preserve_fds = o->preserve_fds, .exe = { .fd = -1, .tree = -1 } };
           pid_t pid = 0;
           _cleanup_close_ int master = -1;
           if (!o->detach)
@@ -326,6 +341,7 @@ exec_in (const struct cell_exec_opts *o, const char *text, size_t len, const str
               cell_signals_block ();
             }
           r = spawn (o, &x, &pid, &master, err);
+          cell_exe_copy_close (&x.exe);
           if (r == 0 && o->pid_file)
             r = cell_write_pid_file (o->pid_file, pid, err);
           *status = 0;

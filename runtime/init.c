@@ -157,6 +157,12 @@ prepare (const struct cell_init_args *a, struct cell_rootfs *r, char **exe, int 
     }
   else if (a->plan->new_user && map_user (a, err) < 0)
     return -1;
+  /* From now on /proc/self/exe is a read-only copy of cell (exe-seal.c); still with every capability, so
+   * that no container process could have reached us before. */
+  if (a->exe->fd >= 0
+      && (cell_exe_remap (a->exe->fd, err) < 0 || cell_exe_set (a->exe->fd, err) < 0))
+    return -1;
+  cell_exe_copy_drop (a->exe, (a->plan->new_flags & CLONE_NEWNS) != 0);
   if (setup_uts_net (a, err) < 0)
     return -1;
 
@@ -206,7 +212,13 @@ prepare (const struct cell_init_args *a, struct cell_rootfs *r, char **exe, int 
     return -1;
   if (*slave >= 0 && cell_pty_make_ctty (*slave, err) < 0)
     return -1;
-  return cell_process_setup (p, &c->linux.personality, err);
+  if (cell_process_setup (p, &c->linux.personality, err) < 0)
+    return -1;
+  /* We wait for `start` with the container's credentials, visible to `cell exec` processes: not dumpable, so
+   * that none of them may open /proc/1/{mem,fd,exe,...} without CAP_SYS_PTRACE; execve resets it. */
+  if (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+    return cell_error_errno (err, "prctl(PR_SET_DUMPABLE)");
+  return 0;
 }
 
 /* After `cell start` connected: read its state JSON (it shuts down its write side). */
