@@ -205,7 +205,12 @@ exec_final (const struct exec_child *x)
    * /proc/PID/{mem,fd,...} without CAP_SYS_PTRACE; execve resets it. */
   if (err == NULL && cell_process_setup (x->p, x->pers, &err) == 0
       && (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) == 0 || cell_error_errno (&err, "prctl(PR_SET_DUMPABLE)") == 0))
-    cell_process_exec (x->p, exe, x->preserve_fds, &err);
+    {
+      /* Without a pid namespace to join we are exec_child itself, whose parent-death signal would survive
+       * execve and kill a detached process as soon as `cell exec -d` exits. */
+      prctl (PR_SET_PDEATHSIG, 0);
+      cell_process_exec (x->p, exe, x->preserve_fds, &err);
+    }
   cell_sync_send_error (x->sync_fd, err);
   _exit (1);
 }
@@ -223,6 +228,13 @@ exec_child (struct exec_child *x)
       _exit (1);
     }
   cell_exe_copy_close (&x->exe);
+  /* Our caller's fds past the preserved ones: closed before we enter the container (CVE-2024-21626). */
+  int keep[] = { x->sync_fd, x->pidfd, x->rootfd };
+  if (cell_close_fds_from (3 + (x->preserve_fds > 0 ? x->preserve_fds : 0), keep, ARRAY_SIZE (keep), &err) < 0)
+    {
+      cell_sync_send_error (x->sync_fd, err);
+      _exit (1);
+    }
   if (x->st->cgroup && cg_enter (x->st->cgroup, getpid (), &err) < 0)
     {
       cell_sync_send_error (x->sync_fd, err);

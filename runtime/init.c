@@ -235,9 +235,27 @@ read_start_request (int conn, cell_error_t *err)
 _Noreturn static void
 fail_start (int conn, cell_error_t *err)
 {
-  _cleanup_free_ char *msg = xstrdup ((*err)->msg);
+  /* With strerror: `start` prints the text as it is. */
+  _cleanup_free_ char *msg = cell_error_string (*err);
   (void) cell_write_all (conn, msg, strlen (msg), NULL);
   _exit (1);
+}
+
+/* Every fd our caller left open past the preserved ones: closed now, not at execve, since a process `cell
+ * exec`s into the created container could otherwise reach them through /proc/1/fd (CVE-2024-21626 class).
+ * The preserved ones stay as they are; fds of ours among them are close-on-exec. */
+static int
+close_inherited (const struct cell_init_args *a, cell_error_t *err)
+{
+  int keep[4 + CELL_NS__MAX];
+  size_t n = 0;
+  keep[n++] = a->sync_fd;
+  keep[n++] = a->start_fd;
+  keep[n++] = a->exe->fd;
+  keep[n++] = a->exe->tree;
+  for (size_t i = 0; i < a->plan->n_joins; i++)
+    keep[n++] = a->plan->joins[i].fd;
+  return cell_close_fds_from (3 + (a->preserve_fds > 0 ? a->preserve_fds : 0), keep, n, err);
 }
 
 _Noreturn void
@@ -254,6 +272,8 @@ cell_init_main (const struct cell_init_args *a)
       cell_error_errno (&err, "prctl(PR_SET_PDEATHSIG)");
       fail (a->sync_fd, &err);
     }
+  if (close_inherited (a, &err) < 0)
+    fail (a->sync_fd, &err);
   if (prepare (a, &r, &exe, &slave, &err) < 0)
     fail (a->sync_fd, &err);
   cell_rootfs_release (&r);

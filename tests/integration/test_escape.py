@@ -1,0 +1,232 @@
+"""escape classes that have hit runc, crun and youki: each test plays the attack (stopped before it does
+harm) and fails on a runtime that is vulnerable to it."""
+import errno
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from helpers import Facts, Result, runtime_binary
+
+TMPFS_TMP = {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"]}
+
+
+def wait_for(path, text, timeout=20):
+    deadline = time.monotonic() + timeout
+    while True:
+        out = path.read_text(errors="replace")
+        if text in out:
+            return out
+        if time.monotonic() > deadline:
+            raise AssertionError("no %r in %s:\n%s" % (text, path, out))
+        time.sleep(0.02)
+
+
+# ---------------------------------------------------------------- CVE-2019-5736: /proc/PID/exe
+
+def assert_exe_not_writable(rt, text):
+    """The probe's report: the runtime's binary behind /proc/PID/exe could not be reopened for writing."""
+    f = Facts(text)
+    assert int(f["exe"].split()[1]) > 0, "the probe found no process:\n" + text
+    opened = f["exe-open"]
+    if opened.startswith("err="):
+        assert int(opened[4:]) in (errno.EACCES, errno.EPERM), text  # not even reachable
+        return
+    fields = dict(kv.split("=") for kv in opened.split())
+    maj, mnr = map(int, fields["dev"].split(":"))
+    host = os.stat(runtime_binary(rt.name))
+    if (maj, mnr, int(fields["ino"])) != (os.major(host.st_dev), os.minor(host.st_dev), host.st_ino):
+        return  # a copy (memfd): writing it cannot reach the host's binary
+    reopen = f["exe-reopen"]
+    assert reopen != "ok", "the host's %s binary was writable from the container:\n%s" % (rt.name, text)
+    assert reopen != "err=%d" % errno.ETXTBSY, "inconclusive, the binary stayed busy:\n%s" % text
+
+
+def copy_libs(rootfs, binary):
+    """The shared libraries of binary (ldd), copied into the rootfs at their paths: the image of the original
+    exploit had them, and the runtime's binary cannot start in the container without them."""
+    out = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        path = [w for w in line.split() if w.startswith("/")]
+        if path:
+            dest = rootfs / path[0].lstrip("/")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if not dest.exists():
+                shutil.copy2(os.path.realpath(path[0]), dest)
+
+
+def shebang_bundle(rt, bundle):
+    """/sheb runs the runtime's own binary in the container; --log makes it block opening a FIFO until the
+    probe holds its /proc/PID/exe."""
+    copy_libs(bundle.rootfs, runtime_binary(rt.name))
+    sheb = bundle.rootfs / "sheb"
+    sheb.write_text("#!/proc/self/exe --log=/tmp/fifo\n")
+    os.chmod(sheb, 0o755)
+    bundle.config["mounts"].append(TMPFS_TMP)
+    return bundle.write()
+
+
+@pytest.mark.parametrize("ptrace", [False, True], ids=["default-caps", "CAP_SYS_PTRACE"])
+def test_exe_while_created(rt, bundle, ptrace):
+    """A process exec'd into a created container goes for /proc/1/exe, the runtime's init, and waits for
+    start to reopen it for writing. With CAP_SYS_PTRACE the init's not being dumpable does not stop it."""
+    if ptrace:
+        for s in ("bounding", "effective", "permitted"):
+            bundle.process["capabilities"][s].append("CAP_SYS_PTRACE")
+    bundle.check("sleep", "30")
+    cid = rt.new_id()
+    rt.create(cid, bundle)
+    probe = rt.exec(cid, "/cellcheck", "exe-probe", "1", opts=("-d",)).ok()
+    out = wait_for(probe.out_path, "exe-open")
+    rt.start(cid)
+    if "exe-open err" not in out:
+        out = wait_for(probe.out_path, "exe-reopen")
+    rt.delete(cid, force=True)
+    assert_exe_not_writable(rt, out)
+    if ptrace:
+        assert "exe-open err" not in out, "CAP_SYS_PTRACE should reach /proc/1/exe:\n" + out
+
+
+@pytest.mark.skip_runtime("crun", "crun does not open --log=PATH at startup: nothing blocks it for the probe")
+def test_exe_shebang_at_start(rt, bundle):
+    """process.args is a `#!/proc/self/exe` script: the init's execve runs the runtime's binary in the
+    container (no pid namespace, so that the probe outlives it)."""
+    shebang_bundle(rt, bundle).args("/sheb")
+    bundle.drop_namespace("pid")
+    cid = rt.new_id()
+    rt.create(cid, bundle)
+    probe = rt.exec(cid, "/cellcheck", "exe-probe", "fifo:/tmp/fifo", opts=("-d",)).ok()
+    wait_for(probe.out_path, "exe-fifo ready")
+    rt.start(cid)
+    out = wait_for(probe.out_path, "exe-reopen")
+    rt.delete(cid, force=True)
+    assert_exe_not_writable(rt, out)
+
+
+@pytest.mark.skip_runtime("crun", "crun does not open --log=PATH at startup: nothing blocks it for the probe")
+def test_exe_shebang_exec(rt, bundle):
+    """`exec` of a `#!/proc/self/exe` script in a running container."""
+    shebang_bundle(rt, bundle).check("sleep", "30")
+    cid = rt.started(bundle)
+    probe = rt.exec(cid, "/cellcheck", "exe-probe", "fifo:/tmp/fifo", opts=("-d",)).ok()
+    wait_for(probe.out_path, "exe-fifo ready")
+    rt.exec(cid, "/sheb")  # fails (the runtime's usage error) once the probe lets it go
+    out = wait_for(probe.out_path, "exe-reopen")
+    rt.delete(cid, force=True)
+    assert_exe_not_writable(rt, out)
+
+
+# ---------------------------------------------------------------- fds and cwd (CVE-2024-21626 class)
+
+def fd_targets(facts):
+    return {int(v.split()[0]): v.split(" ", 1)[1] if " " in v else "" for v in facts.all("fd")}
+
+
+@pytest.fixture
+def host_fds(rt):
+    """{3: a host directory (with a marker file), 5: a host file, 7: the host's /}: what the runtime's caller
+    holds open, placed at these numbers in the runtime's process by fd_call()."""
+    hostdir = rt.workdir / "hostdir"
+    hostdir.mkdir()
+    (hostdir / "HOSTMARK").write_text("host\n")
+    opened = {3: os.open(hostdir, os.O_RDONLY | os.O_DIRECTORY), 5: os.open(hostdir / "HOSTMARK", os.O_RDONLY),
+              7: os.open("/", os.O_RDONLY | os.O_DIRECTORY)}
+    yield opened
+    for fd in opened.values():
+        os.close(fd)
+
+
+def fd_call(rt, fds, *args, tag="fds"):
+    """Run the runtime with fds (number -> our fd) open in it, as a caller that leaks them would."""
+    out, err = rt.workdir / ("out-%s-%d" % (tag, len(list(rt.workdir.iterdir())))), None
+    err = out.with_suffix(".err")
+
+    def place():
+        for n, fd in fds.items():
+            os.dup2(fd, n)
+    argv = rt.argv(*args)
+    with open(out, "w+") as fo, open(err, "w+") as fe, rt.empty_stdin() as fi:
+        p = subprocess.run(argv, stdin=fi, stdout=fo, stderr=fe, pass_fds=tuple(fds), preexec_fn=place,
+                           timeout=30)
+    return Result(argv, p.returncode, out.read_text(errors="replace"), err.read_text(errors="replace"), out)
+
+
+def test_caller_fds_not_inherited(rt, bundle, host_fds):
+    """Without --preserve-fds nothing but stdio reaches the container; with --preserve-fds 1 exactly fd 3."""
+    bundle.check("fds")
+    r = fd_call(rt, host_fds, "run", "--bundle", bundle.path, rt.new_id()).ok()
+    assert fd_targets(r.facts) == {}, r.stdout
+    r = fd_call(rt, host_fds, "run", "--bundle", bundle.path, "--preserve-fds", "1", rt.new_id()).ok()
+    assert list(fd_targets(r.facts)) == [3], r.stdout
+    assert fd_targets(r.facts)[3].endswith("/hostdir"), r.stdout
+
+
+@pytest.mark.skip_runtime("crun", "crun 1.8.1 keeps its caller's fds until execve: a created container's init holds them")
+def test_caller_fds_not_held_while_created(rt, bundle, host_fds):
+    """The init waiting for start holds none of its caller's fds (a process exec'd meanwhile could reach them
+    through /proc/1/fd)."""
+    bundle.check("exit", "0")
+    cid = rt.new_id()
+    fd_call(rt, host_fds, "create", "--bundle", bundle.path, cid).ok()
+    pid = rt.state(cid)["pid"]
+    held = [os.readlink("/proc/%d/fd/%s" % (pid, n)) for n in os.listdir("/proc/%d/fd" % pid)]
+    rt.delete(cid, force=True)
+    hostdir = str(rt.workdir / "hostdir")
+    assert not [h for h in held if h == "/" or h.startswith(hostdir)], held
+
+
+def test_exec_fds(rt, bundle, host_fds):
+    bundle.check("sleep", "30")
+    cid = rt.started(bundle)
+    r = fd_call(rt, host_fds, "exec", cid, "/cellcheck", "fds").ok()
+    assert fd_targets(r.facts) == {}, r.stdout
+    r = fd_call(rt, host_fds, "exec", "--preserve-fds", "1", cid, "/cellcheck", "fds").ok()
+    assert sorted(fd_targets(r.facts)) == [3], r.stdout
+    rt.delete(cid, force=True)
+
+
+@pytest.mark.skip_runtime("runc", "runc 1.1.5 passes its own fd 4 (/sys/fs/cgroup) as the unopened preserved fd")
+def test_exec_preserve_fds_hole(rt, bundle, host_fds):
+    """--preserve-fds 2 with fd 4 not open in the caller: whatever the runtime holds at 4 stays out."""
+    bundle.check("sleep", "30")
+    cid = rt.started(bundle)
+    r = fd_call(rt, host_fds, "exec", "--preserve-fds", "2", cid, "/cellcheck", "fds").ok()
+    assert sorted(fd_targets(r.facts)) == [3], r.stdout
+    rt.delete(cid, force=True)
+
+
+@pytest.mark.skip_runtime("crun", "crun 1.8.1 keeps its caller's fds until execve: /proc/self/fd/N reaches them")
+@pytest.mark.parametrize("n", [3, 5, 7, 8, 9])
+def test_cwd_proc_self_fd(rt, bundle, host_fds, n):
+    """process.cwd /proc/self/fd/N: the container's process never starts with a cwd outside its root."""
+    bundle.process["cwd"] = "/proc/self/fd/%d" % n
+    bundle.check("cwd", "stat", "HOSTMARK", "stat", "../../../../../../etc/shadow")
+    r = fd_call(rt, host_fds, "run", "--bundle", bundle.path, rt.new_id())
+    if r.returncode != 0:
+        return  # refused: fine
+    assert "err" in r.facts.stat("HOSTMARK"), r.stdout
+    assert "err" in r.facts.stat("../../../../../../etc/shadow"), r.stdout
+
+
+@pytest.mark.skip_runtime("crun", "crun 1.8.1 keeps its caller's fds until execve: /proc/self/fd/N reaches them")
+@pytest.mark.parametrize("n", [3, 5, 7, 8, 9])
+def test_exec_cwd_proc_self_fd(rt, bundle, host_fds, n):
+    bundle.check("sleep", "30")
+    cid = rt.started(bundle)
+    r = fd_call(rt, host_fds, "exec", "--cwd", "/proc/self/fd/%d" % n, cid, "/cellcheck", "cwd", "stat",
+                "HOSTMARK", "stat", "../../../../../../etc/shadow")
+    rt.delete(cid, force=True)
+    if r.returncode != 0:
+        return
+    assert "err" in r.facts.stat("HOSTMARK"), r.stdout
+    assert "err" in r.facts.stat("../../../../../../etc/shadow"), r.stdout
+
+
+def test_fd_cwd_inside_container(rt, bundle, host_fds):
+    """Once running, the container's process finds no runtime fd to chdir through."""
+    bundle.check("fd-cwd", "3", "fd-cwd", "4", "fd-cwd", "5", "fd-cwd", "6", "fd-cwd", "7")
+    r = fd_call(rt, host_fds, "run", "--bundle", bundle.path, rt.new_id()).ok()
+    assert "cwd" not in r.facts, r.stdout
+    assert len(r.facts.all("fd-cwd")) == 5, r.stdout
