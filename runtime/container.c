@@ -19,6 +19,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -29,6 +30,16 @@
 #include <unistd.h>
 
 #define CONFIG_MAX (4 << 20)
+
+/* Tests only (tests/integration/test_robust.py): CELL_TEST_PAUSE_AT=<point> makes cell stop itself at that
+ * point of create, start or delete, so that a test can kill -9 it exactly there. */
+static void
+test_pause (const char *point)
+{
+  const char *at = getenv ("CELL_TEST_PAUSE_AT");
+  if (at && strcmp (at, point) == 0)
+    raise (SIGSTOP);
+}
 
 /* A create in progress: everything that must be undone if it fails. */
 struct creation
@@ -150,6 +161,9 @@ setup_cgroup (struct creation *c, cell_error_t *err)
   if (c->st.cgroup == NULL)
     return -1;
   c->cgroup_fd = cg_create (c->st.cgroup, &c->st.cgroup_created, err);
+  /* Before anything runs in it: `delete --force` finds it even if we are killed before state.json. */
+  if (c->cgroup_fd >= 0 && c->st.cgroup_created)
+    return cell_state_note_cgroup (c->state_fd, c->st.cgroup, err);
   if (c->cgroup_fd >= 0)
     return 0;
   if (want)
@@ -283,6 +297,15 @@ drive_child (struct creation *c, cell_error_t *err)
     }
   else
     c->init = c->child;
+  /* state.json now, while the init sets up: from here on a `delete --force` after our death finds the init
+   * (the directory stays locked until we are done, so no one sees it early). */
+  c->st.pid = c->init;
+  c->st.pid_start = cell_proc_start_time (c->init);
+  if (c->st.pid_start == 0)
+    return cell_error (err, ESRCH, "container init exited during create");
+  if (cell_state_write (c->state_fd, &c->st, err) < 0)
+    return -1;
+  test_pause ("create:state");
   if (cfg->process.terminal && handle_console (c, err) < 0)
     return -1;
   if ((cfg->hooks[CELL_HOOK_PRESTART].n || cfg->hooks[CELL_HOOK_CREATE_RUNTIME].n
@@ -335,7 +358,10 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
   c->st.created = cell_now_rfc3339 ();
   c->st.owner = owner_name ();
   c->st.own_pidns = (c->plan.new_flags & CLONE_NEWPID) != 0;
-  if (setup_cgroup (c, err) < 0 || make_start_socket (c, err) < 0)
+  if (setup_cgroup (c, err) < 0)
+    return -1;
+  test_pause ("create:cgroup");
+  if (make_start_socket (c, err) < 0)
     return -1;
   if (cell_exe_copy_open (&c->exe, err) < 0)
     return -1;
@@ -368,14 +394,12 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
   close (sp[1]);
   /* The init holds the copy now; it is the one to drop it (exe-seal.c). */
   cell_exe_copy_close (&c->exe);
+  test_pause ("create:child");
   if (drive_child (c, err) < 0)
     return -1;
-  c->st.pid = c->init;
-  c->st.pid_start = cell_proc_start_time (c->init);
-  if (c->st.pid_start == 0)
+  test_pause ("create:ready");
+  if (cell_proc_start_time (c->init) != c->st.pid_start)
     return cell_error (err, ESRCH, "container init exited during create");
-  if (cell_state_write (c->state_fd, &c->st, err) < 0)
-    return -1;
   if (c->o->pid_file && cell_write_pid_file (c->o->pid_file, c->init, err) < 0)
     return -1;
   return 0;
@@ -466,6 +490,7 @@ signal_start (struct opened *op, cell_error_t *err)
   /* From now on the container counts as started, whatever the init answers. */
   unlinkat (op->fd, "start.sock", 0);
   op->st.started = true;
+  test_pause ("start:connected");
   _cleanup_free_ char *state = cell_state_to_json (&op->st, op->config, "created", false);
   if (cell_write_all (s, state, strlen (state), err) < 0)
     return -1;
@@ -544,6 +569,7 @@ destroy (const struct cell_context *ctx, struct opened *op, cell_error_t *err)
         cell_error_free (&ignored);
       wait_gone (op->st.pid, op->st.pid_start);
     }
+  test_pause ("delete:killed");
   if (op->st.cgroup)
     {
       cell_error_t e = NULL;
@@ -554,6 +580,7 @@ destroy (const struct cell_context *ctx, struct opened *op, cell_error_t *err)
           cell_error_free (&e);
         }
     }
+  test_pause ("delete:cgroup");
   _cleanup_free_ char *state = cell_state_to_json (&op->st, op->config, "stopped", false);
   if (cell_state_remove_dir (ctx->root, op->st.id, err) < 0)
     return -1;
@@ -566,11 +593,33 @@ destroy (const struct cell_context *ctx, struct opened *op, cell_error_t *err)
   return 0;
 }
 
+/* What a create killed before state.json left (see state.h): its cgroup, with whatever runs in it, and the
+ * directory. Nothing else can exist: the init dies with create until state.json names it. */
+static int
+delete_incomplete (const struct cell_context *ctx, const char *id, cell_error_t *err)
+{
+  _cleanup_close_ int fd = cell_state_open_incomplete (ctx->root, id, err);
+  if (fd < 0)
+    return -1;
+  _cleanup_free_ char *cgroup = cell_state_noted_cgroup (fd);
+  if (cgroup && cg_destroy (cgroup, err) < 0)
+    return -1;
+  return cell_state_remove_dir (ctx->root, id, err);
+}
+
 int
 cell_container_delete (const struct cell_context *ctx, const char *id, bool force, cell_error_t *err)
 {
   struct opened op;
   int r = open_container (ctx, id, &op, err);
+  cell_error_t e2 = NULL;
+  if (r < 0 && force && op.fd < 0 && cell_id_validate (id, NULL) == 0 && delete_incomplete (ctx, id, &e2) == 0)
+    {
+      opened_release (&op);
+      cell_error_free (err);
+      return 0;
+    }
+  cell_error_free (&e2);
   if (r == 0)
     {
       const char *status = cell_state_status (&op.st);

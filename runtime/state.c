@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -77,6 +78,37 @@ cell_state_open_dir (const char *root, const char *id, cell_error_t *err)
   if (faccessat (fd, "state.json", F_OK, 0) < 0)
     return cell_error (err, 0, "container '%s' does not exist", id);
   return TAKE_FD (fd);
+}
+
+int
+cell_state_open_incomplete (const char *root, const char *id, cell_error_t *err)
+{
+  _cleanup_free_ char *dir = xasprintf ("%s/%s", root, id);
+  _cleanup_close_ int fd = open (dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return errno == ENOENT ? cell_error (err, 0, "container '%s' does not exist", id)
+                           : cell_error_errno (err, "open '%s'", dir);
+  if (lock_dir (fd, dir, err) < 0)
+    return -1;
+  if (faccessat (fd, "state.json", F_OK, 0) == 0)
+    return cell_error (err, EEXIST, "container '%s' is complete", id);
+  return TAKE_FD (fd);
+}
+
+int
+cell_state_note_cgroup (int dirfd, const char *cgroup, cell_error_t *err)
+{
+  if (symlinkat (cgroup, dirfd, "cgroup") < 0)
+    return cell_error_errno (err, "symlink 'cgroup'");
+  return 0;
+}
+
+char *
+cell_state_noted_cgroup (int dirfd)
+{
+  char buf[PATH_MAX];
+  ssize_t n = readlinkat (dirfd, "cgroup", buf, sizeof buf - 1);
+  return n > 0 ? xstrndup (buf, (size_t) n) : NULL;
 }
 
 int
