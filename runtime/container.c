@@ -276,11 +276,12 @@ drive_child (struct creation *c, cell_error_t *err)
     {
       if (cell_sync_expect (c->sync_fd, SYNC_USERNS_MAP_REQ, NULL, NULL, NULL, NULL, err) < 0)
         return -1;
-      char path[64];
-      snprintf (path, sizeof path, "/proc/%d", c->child);
-      _cleanup_close_ int procfd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      char pid[32];
+      snprintf (pid, sizeof pid, "%d", c->child);
+      _cleanup_close_ int proc = cell_procfs_open (err);
+      _cleanup_close_ int procfd = proc < 0 ? -1 : cell_procfs_openat (proc, pid, O_PATH | O_DIRECTORY, err);
       if (procfd < 0)
-        return cell_error_errno (err, "open '%s'", path);
+        return -1;
       if (ns_write_idmaps (procfd, &cfg->linux, geteuid () != 0, err) < 0)
         return -1;
       if (cell_sync_send (c->sync_fd, SYNC_USERNS_MAP_ACK, 0, NULL, 0, -1, err) < 0)

@@ -176,6 +176,7 @@ struct exec_child
   unsigned long flags;
   int preserve_fds;
   struct cell_exe_copy exe;
+  int procfd; /* the host's /proc (cell_procfs_open), opened before setns */
 };
 
 /* The grandchild: in the container's namespaces; root and setup, then execve. */
@@ -203,7 +204,7 @@ exec_final (const struct exec_child *x)
     exe = cell_process_find_executable (x->p->args[0], x->p->env, &err);
   /* Not dumpable once we run with the container's credentials: no container process may open our
    * /proc/PID/{mem,fd,...} without CAP_SYS_PTRACE; execve resets it. */
-  if (err == NULL && cell_process_setup (x->p, x->pers, &err) == 0
+  if (err == NULL && cell_process_setup (x->p, x->pers, x->procfd, &err) == 0
       && (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) == 0 || cell_error_errno (&err, "prctl(PR_SET_DUMPABLE)") == 0))
     {
       /* Without a pid namespace to join we are exec_child itself, whose parent-death signal would survive
@@ -230,7 +231,8 @@ exec_child (struct exec_child *x)
   cell_exe_copy_close (&x->exe);
   /* Our caller's fds past the preserved ones: closed before we enter the container (CVE-2024-21626). */
   int keep[] = { x->sync_fd, x->pidfd, x->rootfd };
-  if (cell_close_fds_from (3 + (x->preserve_fds > 0 ? x->preserve_fds : 0), keep, ARRAY_SIZE (keep), &err) < 0)
+  if (cell_close_fds_from (3 + (x->preserve_fds > 0 ? x->preserve_fds : 0), keep, ARRAY_SIZE (keep), &err) < 0
+      || (x->procfd = cell_procfs_open (&err)) < 0)
     {
       cell_sync_send_error (x->sync_fd, err);
       _exit (1);

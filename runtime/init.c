@@ -76,7 +76,7 @@ map_user (const struct cell_init_args *a, cell_error_t *err)
 /* Staging path: join, unshare, and fork the real init when a pid or time namespace applies only to children.
  * Returns in the process that goes on as init. */
 static int
-stage_namespaces (const struct cell_init_args *a, cell_error_t *err)
+stage_namespaces (const struct cell_init_args *a, int procfd, cell_error_t *err)
 {
   const struct ns_plan *plan = a->plan;
   if (ns_plan_join (plan, err) < 0)
@@ -93,9 +93,9 @@ stage_namespaces (const struct cell_init_args *a, cell_error_t *err)
     return cell_error_errno (err, "unshare namespaces");
   if (rest & CLONE_NEWTIME)
     {
-      _cleanup_close_ int self = open ("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      _cleanup_close_ int self = cell_procfs_openat (procfd, "self", O_PATH | O_DIRECTORY, err);
       if (self < 0)
-        return cell_error_errno (err, "open '/proc/self'");
+        return -1;
       if (ns_write_time_offsets (self, &a->config->linux, err) < 0)
         return -1;
     }
@@ -150,9 +150,14 @@ prepare (const struct cell_init_args *a, struct cell_rootfs *r, char **exe, int 
 {
   const struct cell_config *c = a->config;
   const struct cell_process *p = &c->process;
+  /* Opened before the container can exist, in our copy of the host's mounts, kept past pivot_root: every
+   * /proc write of ours goes through it (CVE-2025-52881 class). */
+  r->procfd = cell_procfs_open (err);
+  if (r->procfd < 0)
+    return -1;
   if (a->staged)
     {
-      if (stage_namespaces (a, err) < 0)
+      if (stage_namespaces (a, r->procfd, err) < 0)
         return -1;
     }
   else if (a->plan->new_user && map_user (a, err) < 0)
@@ -212,7 +217,7 @@ prepare (const struct cell_init_args *a, struct cell_rootfs *r, char **exe, int 
     return -1;
   if (*slave >= 0 && cell_pty_make_ctty (*slave, err) < 0)
     return -1;
-  if (cell_process_setup (p, &c->linux.personality, err) < 0)
+  if (cell_process_setup (p, &c->linux.personality, r->procfd, err) < 0)
     return -1;
   /* We wait for `start` with the container's credentials, visible to `cell exec` processes: not dumpable, so
    * that none of them may open /proc/1/{mem,fd,exe,...} without CAP_SYS_PTRACE; execve resets it. */
@@ -262,7 +267,7 @@ _Noreturn void
 cell_init_main (const struct cell_init_args *a)
 {
   cell_error_t err = NULL;
-  struct cell_rootfs r = { .rootfd = -1, .console_fd = -1 };
+  struct cell_rootfs r = { .rootfd = -1, .console_fd = -1, .procfd = -1 };
   _cleanup_free_ char *exe = NULL;
   int slave = -1;
 

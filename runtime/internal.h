@@ -53,10 +53,12 @@ _Noreturn void cell_init_main (const struct cell_init_args *a);
 /* True when the plan needs a fork after the namespaces are set up (pid/time namespace via unshare/setns). */
 bool cell_plan_needs_fork (const struct ns_plan *plan);
 
-/* The process setup shared by the init and exec, in two steps. setup: rlimits, oom_score_adj, scheduler, io
+/* The process setup shared by the init and exec, in two steps (procfd: cell_procfs_open(), opened before the
+ * process entered the container's mount namespace). setup: rlimits, oom_score_adj, scheduler, io
  * priority, personality, user and groups, capabilities, cwd. exec: no_new_privs, close every fd but stdio and
  * the preserved ones, execve. exec returns only on failure, with *err set. */
-int cell_process_setup (const struct cell_process *p, const struct cell_personality *pers, cell_error_t *err);
+int cell_process_setup (const struct cell_process *p, const struct cell_personality *pers, int procfd,
+                        cell_error_t *err);
 int cell_process_exec (const struct cell_process *p, const char *exe, int preserve_fds, cell_error_t *err);
 
 /* Wait for pid (our child or, as subreaper, our descendant) while forwarding signals to it and relaying the

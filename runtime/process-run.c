@@ -18,12 +18,10 @@
 #include <unistd.h>
 
 int
-cell_process_setup (const struct cell_process *p, const struct cell_personality *pers, cell_error_t *err)
+cell_process_setup (const struct cell_process *p, const struct cell_personality *pers, int procfd,
+                    cell_error_t *err)
 {
-  _cleanup_close_ int self = open ("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (self < 0 && p->oom_score_adj_present)
-    return cell_error_errno (err, "open '/proc/self'");
-  if (cell_process_set_rlimits (p, err) < 0 || cell_process_set_oom_score_adj (self, p, err) < 0
+  if (cell_process_set_rlimits (p, err) < 0 || cell_process_set_oom_score_adj (procfd, p, err) < 0
       || cell_process_set_scheduler (&p->scheduler, err) < 0
       || cell_process_set_io_priority (&p->io_priority, err) < 0
       || (pers && cell_process_set_personality (pers, err) < 0))
