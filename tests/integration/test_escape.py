@@ -3,7 +3,9 @@ harm) and fails on a runtime that is vulnerable to it."""
 import errno
 import os
 import shutil
+import stat
 import subprocess
+import threading
 import time
 
 import pytest
@@ -230,3 +232,134 @@ def test_fd_cwd_inside_container(rt, bundle, host_fds):
     r = fd_call(rt, host_fds, "run", "--bundle", bundle.path, rt.new_id()).ok()
     assert "cwd" not in r.facts, r.stdout
     assert len(r.facts.all("fd-cwd")) == 5, r.stdout
+
+
+# ---------------------------------------------------------------- /proc and /sys (CVE-2019-16884, CVE-2019-19921)
+
+def no_dev_tmpfs(bundle):
+    bundle.config["mounts"] = [m for m in bundle.config["mounts"] if not m["destination"].startswith("/dev")]
+
+
+@pytest.mark.parametrize("what", ["proc", "sys"])
+def test_proc_sys_symlink_refused(rt, bundle, what):
+    """/proc (or /sys) in the rootfs is a symlink: the runtime must not mount proc (sysfs) where it points."""
+    (bundle.rootfs / what).rmdir()
+    (bundle.rootfs / "evil").mkdir()
+    os.symlink("/evil", bundle.rootfs / what)
+    bundle.check("exit", "0")
+    r = rt.run(rt.new_id(), bundle)
+    assert r.returncode != 0, r.describe()
+
+
+@pytest.mark.skip_runtime("crun", "crun 1.8.1 mounts whatever a symlink points to, /proc included")
+def test_mount_onto_proc_through_symlink_refused(rt, bundle):
+    """A later mount whose destination resolves to /proc (a symlink in the rootfs) would hide the real proc
+    under a fake one."""
+    os.symlink("/proc", bundle.rootfs / "fakeproc")
+    bundle.add_mount("/fakeproc", "tmpfs", "tmpfs")
+    bundle.check("exit", "0")
+    r = rt.run(rt.new_id(), bundle)
+    assert r.returncode != 0, r.describe()
+
+
+@pytest.mark.skip_runtime("crun", "crun 1.8.1 mounts whatever a symlink points to, /proc included")
+def test_mount_into_proc_through_symlink_refused(rt, bundle):
+    """Same, for a bind that lands inside /proc (on /proc/sys/kernel)."""
+    os.symlink("/proc/sys/kernel", bundle.rootfs / "fakesys")
+    src = rt.workdir / "src"
+    src.mkdir()
+    bundle.add_mount("/fakesys", "bind", src, ["rbind", "ro"])
+    bundle.check("exit", "0")
+    r = rt.run(rt.new_id(), bundle)
+    assert r.returncode != 0, r.describe()
+
+
+@pytest.mark.skip_runtime("crun", "crun 1.8.1 binds a host directory on /proc")
+def test_bind_on_proc_refused(rt, bundle):
+    src = rt.workdir / "src"
+    src.mkdir()
+    (src / "self").mkdir()
+    bundle.config["mounts"] = [m for m in bundle.config["mounts"] if m["destination"] != "/proc"]
+    bundle.add_mount("/proc", "bind", src, ["rbind"])
+    bundle.check("exit", "0")
+    r = rt.run(rt.new_id(), bundle)
+    assert r.returncode != 0, r.describe()
+
+
+def test_lxcfs_style_bind_allowed(rt, bundle):
+    """The one exception: a file bound over /proc/meminfo and friends (lxcfs)."""
+    src = rt.workdir / "meminfo"
+    src.write_text("MemTotal: 1 kB\n")
+    bundle.add_mount("/proc/meminfo", "bind", src, ["bind", "ro"])
+    bundle.sh("cat /proc/meminfo")
+    r = rt.run(rt.new_id(), bundle).ok()
+    assert r.stdout == "MemTotal: 1 kB\n"
+
+
+# ---------------------------------------------------------------- /dev and device nodes (CVE-2021-30465 class)
+
+@pytest.mark.skip_runtime("runc", "runc 1.1.5 creates /dev/{fd,stdin,...} in the host directory")
+@pytest.mark.skip_runtime("crun", "crun 1.8.1 creates the device nodes in the host directory")
+def test_dev_symlink_to_host(rt, bundle):
+    """/dev in the image is a symlink to a host directory (absolute): nodes, links and the console land in the
+    rootfs, never in the host directory."""
+    victim = rt.workdir / "victim"
+    victim.mkdir()
+    no_dev_tmpfs(bundle)
+    (bundle.rootfs / "dev").rmdir()
+    os.symlink(str(victim), bundle.rootfs / "dev")
+    bundle.linux["devices"] = [{"path": "/dev/mynull", "type": "c", "major": 1, "minor": 3}]
+    bundle.check("exit", "0")
+    rt.run(rt.new_id(), bundle)
+    assert os.listdir(victim) == []
+
+
+def renameat2_exchange(a, b):
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.renameat2(-100, str(a).encode(), -100, str(b).encode(), 2) != 0:
+        raise OSError(ctypes.get_errno(), "renameat2")
+
+
+@pytest.mark.parametrize("where", [
+    pytest.param("devices", marks=pytest.mark.skip_runtime("runc", "runc 1.1.5 loses the race: mknod in the host directory")),
+    "masked", "mount"])
+def test_symlink_swap_race(rt, bundle, where):
+    """A racer swaps a rootfs directory with a symlink to a host directory while the runtime works on a path
+    below it (a shared volume can do this to a running create): nothing lands in the host directory. Bounded:
+    20 containers."""
+    victim = rt.workdir / "victim"
+    victim.mkdir()
+    (victim / "f").write_text("host\n")
+    before = sorted(os.listdir(victim))
+    race = bundle.rootfs / "race"
+    race.mkdir()
+    (race / "f").write_text("rootfs\n")
+    alt = bundle.rootfs / "race-alt"
+    os.symlink(str(victim), alt)
+    if where == "devices":
+        bundle.linux["devices"] = [{"path": "/race/d0", "type": "c", "major": 1, "minor": 3}]
+    elif where == "masked":
+        bundle.linux["maskedPaths"] = ["/race/f"]
+    else:
+        bundle.add_mount("/race/m", "tmpfs", "tmpfs")
+    bundle.check("exit", "0")
+    stop = threading.Event()
+
+    def racer():
+        while not stop.is_set():
+            try:
+                renameat2_exchange(race, alt)
+            except OSError:
+                pass
+    t = threading.Thread(target=racer)
+    t.start()
+    try:
+        for _ in range(20):
+            rt.run(rt.new_id(), bundle)
+    finally:
+        stop.set()
+        t.join()
+    assert sorted(os.listdir(victim)) == before
+    assert (victim / "f").read_text() == "host\n"
+    assert os.stat(victim / "f").st_uid == 0 and stat.S_IMODE(os.stat(victim / "f").st_mode) == 0o644
