@@ -195,11 +195,14 @@ prepare (const struct cell_init_args *a, struct cell_rootfs *r, char **exe, int 
   if (has_hooks (c, CELL_HOOK_PRESTART) || has_hooks (c, CELL_HOOK_CREATE_RUNTIME)
       || has_hooks (c, CELL_HOOK_CREATE_CONTAINER))
     {
-      _cleanup_free_ char *state = NULL;
+      int32_t pid;
       if (cell_sync_send (a->sync_fd, SYNC_HOOKS_REQ, 0, NULL, 0, -1, err) < 0)
         return -1;
-      if (cell_sync_expect (a->sync_fd, SYNC_HOOKS_ACK, NULL, &state, NULL, NULL, err) < 0)
+      if (cell_sync_expect (a->sync_fd, SYNC_HOOKS_ACK, &pid, NULL, NULL, NULL, err) < 0)
         return -1;
+      struct cell_state st = *a->st;
+      st.pid = pid;
+      _cleanup_free_ char *state = cell_state_to_json (&st, c, "creating", false);
       if (cell_hooks_run (c, CELL_HOOK_CREATE_CONTAINER, state, err) < 0)
         return -1;
     }
@@ -232,7 +235,7 @@ read_start_request (int conn, cell_error_t *err)
 {
   char *buf = NULL;
   size_t len;
-  if (cell_read_all (conn, 1 << 20, &buf, &len, err) < 0)
+  if (cell_read_all (conn, CELL_STATE_MAX, &buf, &len, err) < 0)
     return NULL;
   return buf;
 }

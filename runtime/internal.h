@@ -25,6 +25,7 @@ struct cell_init_args
   int preserve_fds;
   bool staged; /* cloned without namespace flags: join/unshare in the child */
   struct cell_exe_copy *exe; /* read-only copy of cell's binary (exe->fd -1: none needed) */
+  const struct cell_state *st; /* the state as create made it, but for the pid (for the hooks' state) */
 };
 
 /* exe-seal.c (CVE-2019-5736): a process that enters a container stops running from cell's binary.

@@ -147,7 +147,8 @@ cell_state_read (int dirfd, struct cell_state *s, cell_error_t *err)
   _cleanup_free_ char *text = NULL;
   size_t len;
   memset (s, 0, sizeof *s);
-  if (cell_read_file_at (dirfd, "state.json", 1 << 20, &text, &len, err) < 0)
+  /* state.json holds the config (up to 4 MiB) as a JSON string, escaped: up to 6 bytes for one. */
+  if (cell_read_file_at (dirfd, "state.json", CELL_STATE_MAX, &text, &len, err) < 0)
     return -1;
   struct cell_json *j = cell_json_parse (text, len, "state.json", err);
   if (j == NULL)

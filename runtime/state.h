@@ -14,6 +14,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/* The largest state.json (and state JSON sent to the init at start) we read: a 4 MiB config, escaped. */
+#define CELL_STATE_MAX (32 << 20)
+
 struct cell_state
 {
   char *id;

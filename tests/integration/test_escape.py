@@ -363,3 +363,53 @@ def test_symlink_swap_race(rt, bundle, where):
     assert sorted(os.listdir(victim)) == before
     assert (victim / "f").read_text() == "host\n"
     assert os.stat(victim / "f").st_uid == 0 and stat.S_IMODE(os.stat(victim / "f").st_mode) == 0o644
+
+
+# ---------------------------------------------------------------- huge values (CVE-2021-43784 class)
+
+def host_ns():
+    return {n: str(os.stat("/proc/self/ns/" + n).st_ino) for n in ("mnt", "net", "pid", "ipc", "uts")}
+
+
+def assert_own_namespaces(facts):
+    ns = facts.ns()
+    for n, ino in host_ns().items():
+        assert ns[n] != ino, "the container shares the host's %s namespace:\n%s" % (n, facts.text)
+
+
+def test_huge_hostname_refused(rt, bundle):
+    bundle.config["hostname"] = "h" * 70000
+    bundle.check("exit", "0")
+    r = rt.run(rt.new_id(), bundle)
+    assert r.returncode != 0, r.describe()
+    if rt.name == "cell":
+        assert "hostname" in r.stderr and len(r.stderr) < 1000, r.stderr[:300]
+
+
+def test_many_masked_paths(rt, bundle):
+    """10,000 masked paths (most missing, as in an image that lacks them): handled, and the container still has
+    every namespace it asked for."""
+    paths = ["/proc/kcore", "/etc/hostname"] + ["/nonexistent/%05d" % i for i in range(9998)]
+    bundle.linux["maskedPaths"] = paths
+    bundle.check("ns", "stat", "/etc/hostname")
+    r = rt.run(rt.new_id(), bundle, timeout=120).ok()
+    assert_own_namespaces(r.facts)
+    assert r.facts.stat("/etc/hostname")["type"] == "char", r.stdout
+
+
+def test_megabyte_annotations(rt, bundle):
+    """2 MB of annotations, with hooks (so that the state with the annotations travels to them): handled; the
+    container has its namespaces; state and delete still work."""
+    bundle.config["annotations"] = {"a%03d" % i: "x" * 20000 for i in range(100)}
+    out = rt.workdir / "hook-state"
+    bundle.config["hooks"] = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > %s" % out]}]}
+    bundle.check("ns", "sleep", "30")
+    cid = rt.new_id()
+    rt.create(cid, bundle, timeout=120)
+    st = rt.state(cid)
+    assert len(st["annotations"]) == 100
+    rt.start(cid)
+    facts = Facts(wait_for(rt.outputs[cid], "ns uts"))
+    assert_own_namespaces(facts)
+    rt.delete(cid, force=True)
+    assert out.stat().st_size > 2000000
