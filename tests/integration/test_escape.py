@@ -314,6 +314,26 @@ def test_dev_symlink_to_host(rt, bundle):
     assert os.listdir(victim) == []
 
 
+@pytest.mark.skip_runtime("runc", "runc 1.1.5 masks with, and reopens its stdio on, the file /dev/null points to")
+@pytest.mark.skip_runtime("crun", "crun 1.8.1: the container's output goes into the file /dev/null points to")
+def test_masking_dev_null_is_a_proc_file(rt, bundle):
+    """CVE-2025-31133: the image's /dev/null is a symlink to a procfs file; masking with it would give the
+    container that file in place of the masked path. The attack points it at /proc/sys/kernel/core_pattern; the
+    test uses the harmless /proc/self/comm (a vulnerable runc 1.1.5 even writes the container's output into it:
+    never point this at a real sysctl)."""
+    no_dev_tmpfs(bundle)
+    null = bundle.rootfs / "dev" / "null"
+    if null.exists() or null.is_symlink():
+        null.unlink()
+    os.symlink("/proc/self/comm", null)
+    bundle.linux["maskedPaths"] = ["/etc/hostname"]
+    bundle.check("stat", "/etc/hostname")
+    r = rt.run(rt.new_id(), bundle)
+    if r.returncode == 0:
+        st = r.facts.stat("/etc/hostname")
+        assert st["type"] == "char" and st["rdev"] == "1:3", r.stdout
+
+
 def renameat2_exchange(a, b):
     import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
@@ -321,13 +341,12 @@ def renameat2_exchange(a, b):
         raise OSError(ctypes.get_errno(), "renameat2")
 
 
-@pytest.mark.parametrize("where", [
-    pytest.param("devices", marks=pytest.mark.skip_runtime("runc", "runc 1.1.5 loses the race: mknod in the host directory")),
-    "masked", "mount"])
-def test_symlink_swap_race(rt, bundle, where):
-    """A racer swaps a rootfs directory with a symlink to a host directory while the runtime works on a path
+@pytest.mark.skip_runtime("runc", "runc 1.1.5 loses the race: mknod in the host directory")
+def test_symlink_swap_race(rt, bundle):
+    """A racer swaps a rootfs directory with a symlink to a host directory while the runtime makes a device node
     below it (a shared volume can do this to a running create): nothing lands in the host directory. Bounded:
-    20 containers."""
+    20 containers. (A mount or a masked path that landed there would only be visible in the container's own
+    mount namespace, outside its root: not observable from here, so not tested this way.)"""
     victim = rt.workdir / "victim"
     victim.mkdir()
     (victim / "f").write_text("host\n")
@@ -337,12 +356,7 @@ def test_symlink_swap_race(rt, bundle, where):
     (race / "f").write_text("rootfs\n")
     alt = bundle.rootfs / "race-alt"
     os.symlink(str(victim), alt)
-    if where == "devices":
-        bundle.linux["devices"] = [{"path": "/race/d0", "type": "c", "major": 1, "minor": 3}]
-    elif where == "masked":
-        bundle.linux["maskedPaths"] = ["/race/f"]
-    else:
-        bundle.add_mount("/race/m", "tmpfs", "tmpfs")
+    bundle.linux["devices"] = [{"path": "/race/d0", "type": "c", "major": 1, "minor": 3}]
     bundle.check("exit", "0")
     stop = threading.Event()
 
