@@ -86,8 +86,19 @@ check: deps
 bench: deps cell
 	@tests/bench/run.sh
 
-fuzz:
-	@echo "fuzzing comes with the seccomp/hardening work"; exit 1
+# make fuzz FUZZ_TIME=N: libFuzzer on the config parser for N seconds (clang, ASan+UBSan, own build tree);
+# seeds: tests/fixtures/config and tests/fuzz/corpus/config; see tests/fuzz/run.sh.
+FUZZ_TIME ?= 60
+FUZZ_CC ?= clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+fuzz: deps
+	@$(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=$(BUILD)/fuzz \
+	  OPTFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(BUILD)/fuzz/libcell.a
+	@$(MAKE) --no-print-directory $(BUILD)/fuzz/fuzz-config
+	@tests/fuzz/run.sh $(BUILD)/fuzz/fuzz-config $(FUZZ_TIME)
+
+$(BUILD)/fuzz/fuzz-config: tests/fuzz/fuzz-config.c $(BUILD)/fuzz/libcell.a $(HEADERS)
+	$(FUZZ_CC) $(filter-out -O2,$(CFLAGS)) -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< $(BUILD)/fuzz/libcell.a $(LDLIBS)
 
 install: cell
 	install -D -m 0755 cell $(DESTDIR)$(PREFIX)/bin/cell

@@ -1446,6 +1446,11 @@ check_cross_fields (const struct cell_config *c, cell_error_t *err)
     return cell_error (err, 0, "hostname: requires a new uts namespace");
   if (c->domainname && *c->domainname && !new_namespace (c, CELL_NS_UTS))
     return cell_error (err, 0, "domainname: requires a new uts namespace");
+  /* The kernel's limit (__NEW_UTS_LEN); refused here rather than by sethostname in the child. */
+  if (c->hostname && strlen (c->hostname) > 64)
+    return cell_error (err, 0, "hostname: longer than 64 bytes");
+  if (c->domainname && strlen (c->domainname) > 64)
+    return cell_error (err, 0, "domainname: longer than 64 bytes");
   return check_sysctl (c, err);
 }
 

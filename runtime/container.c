@@ -21,6 +21,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -31,6 +32,16 @@
 #include <unistd.h>
 
 #define CONFIG_MAX (4 << 20)
+
+/* Tests only (tests/integration/test_robust.py): CELL_TEST_PAUSE_AT=<point> makes cell stop itself at that
+ * point of create, start or delete, so that a test can kill -9 it exactly there. */
+static void
+test_pause (const char *point)
+{
+  const char *at = getenv ("CELL_TEST_PAUSE_AT");
+  if (at && strcmp (at, point) == 0)
+    raise (SIGSTOP);
+}
 
 /* A create in progress: everything that must be undone if it fails. */
 struct creation
@@ -54,6 +65,7 @@ struct creation
   struct cell_oc oc; /* overcommit admission (no-op without a policy) */
   struct cell_seccomp_filter seccomp; /* compiled before anything is created; len 0: none */
   int seccomp_agent_fd;               /* connected to linux.seccomp.listenerPath, or -1 */
+  struct cell_exe_copy exe; /* read-only copy of cell for the init (exe-seal.c) */
 };
 
 static void
@@ -114,6 +126,7 @@ creation_release (struct creation *c)
   if (c->seccomp_agent_fd >= 0)
     close (c->seccomp_agent_fd);
   cell_seccomp_filter_release (&c->seccomp);
+  cell_exe_copy_close (&c->exe);
 }
 
 static int
@@ -181,6 +194,9 @@ setup_cgroup (struct creation *c, cell_error_t *err)
   if (c->st.cgroup == NULL)
     return -1;
   c->cgroup_fd = cg_create (c->st.cgroup, &c->st.cgroup_created, &c->cgroup_parents_made, err);
+  /* Before anything runs in it: `delete --force` finds it even if we are killed before state.json. */
+  if (c->cgroup_fd >= 0 && c->st.cgroup_created && cell_state_note_cgroup (c->state_fd, c->st.cgroup, err) < 0)
+    return -1;
   if (c->cgroup_fd >= 0)
     {
       if (apply_resources (c, err) < 0)
@@ -317,7 +333,8 @@ handle_hooks (struct creation *c, cell_error_t *err)
   if (cell_hooks_run (c->config, CELL_HOOK_PRESTART, state, err) < 0
       || cell_hooks_run (c->config, CELL_HOOK_CREATE_RUNTIME, state, err) < 0)
     return -1;
-  return cell_sync_send (c->sync_fd, SYNC_HOOKS_ACK, 0, state, strlen (state), -1, err);
+  /* Only the pid: the init builds the same state itself (a megabyte of annotations fits no datagram). */
+  return cell_sync_send (c->sync_fd, SYNC_HOOKS_ACK, c->init, NULL, 0, -1, err);
 }
 
 /* The parent's half of sync.h's diagram. */
@@ -329,11 +346,12 @@ drive_child (struct creation *c, cell_error_t *err)
     {
       if (cell_sync_expect (c->sync_fd, SYNC_USERNS_MAP_REQ, NULL, NULL, NULL, NULL, err) < 0)
         return -1;
-      char path[64];
-      snprintf (path, sizeof path, "/proc/%d", c->child);
-      _cleanup_close_ int procfd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      char pid[32];
+      snprintf (pid, sizeof pid, "%d", c->child);
+      _cleanup_close_ int proc = cell_procfs_open (err);
+      _cleanup_close_ int procfd = proc < 0 ? -1 : cell_procfs_openat (proc, pid, O_PATH | O_DIRECTORY, err);
       if (procfd < 0)
-        return cell_error_errno (err, "open '%s'", path);
+        return -1;
       if (ns_write_idmaps (procfd, &cfg->linux, geteuid () != 0, err) < 0)
         return -1;
       if (cell_sync_send (c->sync_fd, SYNC_USERNS_MAP_ACK, 0, NULL, 0, -1, err) < 0)
@@ -350,6 +368,15 @@ drive_child (struct creation *c, cell_error_t *err)
     }
   else
     c->init = c->child;
+  /* state.json now, while the init sets up: from here on a `delete --force` after our death finds the init
+   * (the directory stays locked until we are done, so no one sees it early). */
+  c->st.pid = c->init;
+  c->st.pid_start = cell_proc_start_time (c->init);
+  if (c->st.pid_start == 0)
+    return cell_error (err, ESRCH, "container init exited during create");
+  if (cell_state_write (c->state_fd, &c->st, err) < 0)
+    return -1;
+  test_pause ("create:state");
   if (cfg->process.terminal && handle_console (c, err) < 0)
     return -1;
   if ((cfg->hooks[CELL_HOOK_PRESTART].n || cfg->hooks[CELL_HOOK_CREATE_RUNTIME].n
@@ -405,7 +432,12 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
   /* After the state dir (the id is ours), before the cgroup: a refusal leaves nothing behind. */
   if (cell_oc_admit (c->ctx, c->o->id, c->config, &c->oc, err) < 0)
     return -1;
-  if (setup_cgroup (c, err) < 0 || make_start_socket (c, err) < 0)
+  if (setup_cgroup (c, err) < 0)
+    return -1;
+  test_pause ("create:cgroup");
+  if (make_start_socket (c, err) < 0)
+    return -1;
+  if (cell_exe_copy_open (&c->exe, err) < 0)
     return -1;
   /* The agent must be listening at create: the init hands the listener fd over on this connection. */
   if (c->seccomp.notify)
@@ -437,18 +469,19 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
         .sync_fd = sp[1], .start_fd = c->start_fd, .no_pivot = c->o->no_pivot,
         .no_new_keyring = c->o->no_new_keyring, .preserve_fds = c->o->preserve_fds, .staged = staged,
         .seccomp = c->seccomp.len ? &c->seccomp : NULL, .seccomp_agent_fd = c->seccomp_agent_fd,
+        .exe = &c->exe, .st = &c->st,
       };
       cell_init_main (&a);
     }
   close (sp[1]);
+  /* The init holds the copy now; it is the one to drop it (exe-seal.c). */
+  cell_exe_copy_close (&c->exe);
+  test_pause ("create:child");
   if (drive_child (c, err) < 0)
     return -1;
-  c->st.pid = c->init;
-  c->st.pid_start = cell_proc_start_time (c->init);
-  if (c->st.pid_start == 0)
+  test_pause ("create:ready");
+  if (cell_proc_start_time (c->init) != c->st.pid_start)
     return cell_error (err, ESRCH, "container init exited during create");
-  if (cell_state_write (c->state_fd, &c->st, err) < 0)
-    return -1;
   if (c->o->pid_file && cell_write_pid_file (c->o->pid_file, c->init, err) < 0)
     return -1;
   return 0;
@@ -461,7 +494,7 @@ create_container (const struct cell_context *ctx, const struct cell_create_opts 
                   struct cell_opened *out, cell_error_t *err)
 {
   struct creation c = { .ctx = ctx, .o = o, .state_fd = -1, .cgroup_fd = -1, .sync_fd = -1, .start_fd = -1,
-                        .master_fd = -1, .seccomp_agent_fd = -1 };
+                        .master_fd = -1, .seccomp_agent_fd = -1, .exe = { .fd = -1, .tree = -1 } };
   for (size_t i = 0; i < ARRAY_SIZE (c.plan.joins); i++)
     c.plan.joins[i].fd = -1;
   _cleanup_free_ char *text = NULL;
@@ -537,6 +570,7 @@ signal_start (struct cell_opened *op, cell_error_t *err)
   /* From now on the container counts as started, whatever the init answers. */
   unlinkat (op->fd, "start.sock", 0);
   op->st.started = true;
+  test_pause ("start:connected");
   _cleanup_free_ char *state = cell_state_to_json (&op->st, op->config, "created", false);
   if (cell_write_all (s, state, strlen (state), err) < 0)
     return -1;
@@ -615,6 +649,7 @@ destroy (const struct cell_context *ctx, struct cell_opened *op, cell_error_t *e
         cell_error_free (&ignored);
       wait_gone (op->st.pid, op->st.pid_start);
     }
+  test_pause ("delete:killed");
   if (op->st.cgroup)
     {
       cell_error_t e = NULL;
@@ -625,6 +660,7 @@ destroy (const struct cell_context *ctx, struct cell_opened *op, cell_error_t *e
           cell_error_free (&e);
         }
     }
+  test_pause ("delete:cgroup");
   _cleanup_free_ char *state = cell_state_to_json (&op->st, op->config, "stopped", false);
   if (cell_state_remove_dir (ctx->root, op->st.id, err) < 0)
     return -1;
@@ -638,11 +674,33 @@ destroy (const struct cell_context *ctx, struct cell_opened *op, cell_error_t *e
   return 0;
 }
 
+/* What a create killed before state.json left (see state.h): its cgroup, with whatever runs in it, and the
+ * directory. Nothing else can exist: the init dies with create until state.json names it. */
+static int
+delete_incomplete (const struct cell_context *ctx, const char *id, cell_error_t *err)
+{
+  _cleanup_close_ int fd = cell_state_open_incomplete (ctx->root, id, err);
+  if (fd < 0)
+    return -1;
+  _cleanup_free_ char *cgroup = cell_state_noted_cgroup (fd);
+  if (cgroup && cg_destroy (cgroup, err) < 0)
+    return -1;
+  return cell_state_remove_dir (ctx->root, id, err);
+}
+
 int
 cell_container_delete (const struct cell_context *ctx, const char *id, bool force, cell_error_t *err)
 {
   struct cell_opened op;
   int r = cell_open_container (ctx, id, &op, err);
+  cell_error_t e2 = NULL;
+  if (r < 0 && force && op.fd < 0 && cell_id_validate (id, NULL) == 0 && delete_incomplete (ctx, id, &e2) == 0)
+    {
+      cell_opened_release (&op);
+      cell_error_free (err);
+      return 0;
+    }
+  cell_error_free (&e2);
   if (r == 0)
     {
       const char *status = cell_state_status (&op.st);

@@ -40,12 +40,17 @@ static const struct dev_node default_devices[] = {
 static int
 dev_bind_host (int parentfd, const char *last, const struct dev_node *n, cell_error_t *err)
 {
-  _cleanup_close_ int f = openat (parentfd, last, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
-  if (f < 0)
+  /* Created empty, or what the rootfs has there, never opened for writing: it may be a hard link to a host
+   * file on a shared volume. */
+  _cleanup_close_ int f = openat (parentfd, last, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (f < 0 && errno != EEXIST)
     return cell_error_errno (err, "create '%s'", n->path);
   _cleanup_close_ int destfd = openat (parentfd, last, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  if (destfd < 0)
+  struct stat st;
+  if (destfd < 0 || fstat (destfd, &st) < 0)
     return cell_error_errno (err, "open '%s'", n->path);
+  if (S_ISLNK (st.st_mode) || S_ISDIR (st.st_mode))
+    return cell_error (err, EEXIST, "'%s' exists and is not a file or device", n->path);
   _cleanup_close_ int mntfd = cell_mnt_clone (AT_FDCWD, n->path, false, err);
   if (mntfd < 0)
     return -1;
@@ -60,7 +65,9 @@ dev_fix_owner (int parentfd, const char *last, const struct dev_node *n, cell_er
   struct stat st;
   if (fd < 0 || fstat (fd, &st) < 0)
     return cell_error_errno (err, "open '%s'", n->path);
-  if ((st.st_mode & S_IFMT) != n->type)
+  /* The node we just made, unless something replaced it meanwhile (a shared volume): then not ours to chown. */
+  if ((st.st_mode & S_IFMT) != n->type
+      || (n->type != S_IFIFO && st.st_rdev != makedev (n->major, n->minor)))
     return cell_error (err, EEXIST, "'%s' exists and is not the expected device", n->path);
   if (fchownat (fd, "", n->uid, n->gid, AT_EMPTY_PATH) < 0)
     return cell_error_errno (err, "chown '%s'", n->path);

@@ -184,6 +184,8 @@ struct exec_child
   int agent_fd;                              /* connected to linux.seccomp.listenerPath, or -1 */
   const char *metadata;                      /* linux.seccomp.listenerMetadata */
   char *state;                               /* state JSON for the agent */
+  struct cell_exe_copy exe;
+  int procfd; /* the host's /proc (cell_procfs_open), opened before setns */
 };
 
 /* exec's notify hand-over: the listener fd goes to `cell exec` (SYNC_SECCOMP_FD), which knows our pid and talks
@@ -203,9 +205,8 @@ exec_final (const struct exec_child *x)
 {
   cell_error_t err = NULL;
   _cleanup_free_ char *exe = NULL;
+  /* (x->agent_fd, the parent's, went with the caller's other fds in exec_child.) */
   struct cell_exec_seccomp sc = { .filter = x->seccomp, .send_listener = exec_send_listener, .data = (void *) x };
-  if (x->agent_fd >= 0)
-    close (x->agent_fd);
   if (fchdir (x->rootfd) < 0 || chroot (".") < 0)
     cell_error_errno (&err, "enter the container's root");
   else if (x->p->terminal)
@@ -223,18 +224,41 @@ exec_final (const struct exec_child *x)
   close (x->rootfd);
   if (err == NULL)
     exe = cell_process_find_executable (x->p->args[0], x->p->env, &err);
-  if (err == NULL && cell_process_setup (x->p, x->pers, &sc, &err) == 0)
-    cell_process_exec (x->p, exe, x->preserve_fds, &sc, &err);
+  /* Not dumpable once we run with the container's credentials: no container process may open our
+   * /proc/PID/{mem,fd,...} without CAP_SYS_PTRACE; execve resets it. */
+  if (err == NULL && cell_process_setup (x->p, x->pers, x->procfd, &sc, &err) == 0
+      && (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) == 0 || cell_error_errno (&err, "prctl(PR_SET_DUMPABLE)") == 0))
+    {
+      /* Without a pid namespace to join we are exec_child itself, whose parent-death signal would survive
+       * execve and kill a detached process as soon as `cell exec -d` exits. */
+      prctl (PR_SET_PDEATHSIG, 0);
+      cell_process_exec (x->p, exe, x->preserve_fds, &sc, &err);
+    }
   cell_sync_send_error (x->sync_fd, err);
   _exit (1);
 }
 
 _Noreturn static void
-exec_child (const struct exec_child *x)
+exec_child (struct exec_child *x)
 {
   cell_error_t err = NULL;
   cell_signals_reset ();
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  /* Before we enter the container: from now on /proc/self/exe is a read-only copy of cell (exe-seal.c). */
+  if (x->exe.fd >= 0 && (cell_exe_remap (x->exe.fd, &err) < 0 || cell_exe_set (x->exe.fd, &err) < 0))
+    {
+      cell_sync_send_error (x->sync_fd, err);
+      _exit (1);
+    }
+  cell_exe_copy_close (&x->exe);
+  /* Our caller's fds past the preserved ones: closed before we enter the container (CVE-2024-21626). */
+  int keep[] = { x->sync_fd, x->pidfd, x->rootfd };
+  if (cell_close_fds_from (3 + (x->preserve_fds > 0 ? x->preserve_fds : 0), keep, ARRAY_SIZE (keep), &err) < 0
+      || (x->procfd = cell_procfs_open (&err)) < 0)
+    {
+      cell_sync_send_error (x->sync_fd, err);
+      _exit (1);
+    }
   if (x->st->cgroup && cg_enter (x->st->cgroup, getpid (), &err) < 0)
     {
       cell_sync_send_error (x->sync_fd, err);
@@ -284,6 +308,8 @@ static int
 spawn (const struct cell_exec_opts *o, struct exec_child *x, pid_t *out, int *master, cell_error_t *err)
 {
   int sp[2];
+  if (cell_exe_copy_open (&x->exe, err) < 0)
+    return -1;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
     return cell_error_errno (err, "socketpair");
   _cleanup_close_ int sock = sp[0];
@@ -300,6 +326,8 @@ spawn (const struct cell_exec_opts *o, struct exec_child *x, pid_t *out, int *ma
       exec_child (x);
     }
   close (sp[1]);
+  /* Not dropped here: our copy is the last one, and its close waits for the unmount (exe-seal.c); exec_in
+   * drops it once the process runs. */
   pid_t pid = child;
   int32_t gpid;
   if (x->flags & CLONE_NEWPID)
@@ -367,6 +395,7 @@ exec_run (const struct cell_exec_opts *o, struct exec_child *x, int *status, cel
       cell_signals_block ();
     }
   int r = spawn (o, x, &pid, &master, err);
+  cell_exe_copy_close (&x->exe);
   if (r == 0 && o->pid_file)
     r = cell_write_pid_file (o->pid_file, pid, err);
   *status = 0;
@@ -395,7 +424,7 @@ exec_in (const char *root, const struct cell_exec_opts *o, const char *text, siz
       _cleanup_close_ int rootfd = open (rootp, O_PATH | O_DIRECTORY | O_CLOEXEC);
       struct exec_child x = { .p = p, .st = st, .pers = &cfg->linux.personality, .pidfd = pidfd,
                               .rootfd = rootfd, .flags = ns_flags_of (st->pid), .preserve_fds = o->preserve_fds,
-                              .agent_fd = -1 };
+                              .agent_fd = -1, .exe = { .fd = -1, .tree = -1 } };
       if (pidfd < 0 || rootfd < 0 || cell_proc_start_time (st->pid) != st->pid_start)
         cell_error (err, ESRCH, "container '%s' is not running", st->id);
       else if (exec_seccomp (root, cfg, st, &filter, &x, err) == 0)

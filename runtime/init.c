@@ -77,7 +77,7 @@ map_user (const struct cell_init_args *a, cell_error_t *err)
 /* Staging path: join, unshare, and fork the real init when a pid or time namespace applies only to children.
  * Returns in the process that goes on as init. */
 static int
-stage_namespaces (const struct cell_init_args *a, cell_error_t *err)
+stage_namespaces (const struct cell_init_args *a, int procfd, cell_error_t *err)
 {
   const struct ns_plan *plan = a->plan;
   if (ns_plan_join (plan, err) < 0)
@@ -94,9 +94,9 @@ stage_namespaces (const struct cell_init_args *a, cell_error_t *err)
     return cell_error_errno (err, "unshare namespaces");
   if (rest & CLONE_NEWTIME)
     {
-      _cleanup_close_ int self = open ("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      _cleanup_close_ int self = cell_procfs_openat (procfd, "self", O_PATH | O_DIRECTORY, err);
       if (self < 0)
-        return cell_error_errno (err, "open '/proc/self'");
+        return -1;
       if (ns_write_time_offsets (self, &a->config->linux, err) < 0)
         return -1;
     }
@@ -152,13 +152,24 @@ prepare (const struct cell_init_args *a, const struct cell_exec_seccomp *sc, str
 {
   const struct cell_config *c = a->config;
   const struct cell_process *p = &c->process;
+  /* Opened before the container can exist, in our copy of the host's mounts, kept past pivot_root: every
+   * /proc write of ours goes through it (CVE-2025-52881 class). */
+  r->procfd = cell_procfs_open (err);
+  if (r->procfd < 0)
+    return -1;
   if (a->staged)
     {
-      if (stage_namespaces (a, err) < 0)
+      if (stage_namespaces (a, r->procfd, err) < 0)
         return -1;
     }
   else if (a->plan->new_user && map_user (a, err) < 0)
     return -1;
+  /* From now on /proc/self/exe is a read-only copy of cell (exe-seal.c); still with every capability, so
+   * that no container process could have reached us before. */
+  if (a->exe->fd >= 0
+      && (cell_exe_remap (a->exe->fd, err) < 0 || cell_exe_set (a->exe->fd, err) < 0))
+    return -1;
+  cell_exe_copy_drop (a->exe, (a->plan->new_flags & CLONE_NEWNS) != 0);
   if (setup_uts_net (a, err) < 0)
     return -1;
 
@@ -186,11 +197,14 @@ prepare (const struct cell_init_args *a, const struct cell_exec_seccomp *sc, str
   if (has_hooks (c, CELL_HOOK_PRESTART) || has_hooks (c, CELL_HOOK_CREATE_RUNTIME)
       || has_hooks (c, CELL_HOOK_CREATE_CONTAINER))
     {
-      _cleanup_free_ char *state = NULL;
+      int32_t pid;
       if (cell_sync_send (a->sync_fd, SYNC_HOOKS_REQ, 0, NULL, 0, -1, err) < 0)
         return -1;
-      if (cell_sync_expect (a->sync_fd, SYNC_HOOKS_ACK, NULL, &state, NULL, NULL, err) < 0)
+      if (cell_sync_expect (a->sync_fd, SYNC_HOOKS_ACK, &pid, NULL, NULL, NULL, err) < 0)
         return -1;
+      struct cell_state st = *a->st;
+      st.pid = pid;
+      _cleanup_free_ char *state = cell_state_to_json (&st, c, "creating", false);
       if (cell_hooks_run (c, CELL_HOOK_CREATE_CONTAINER, state, err) < 0)
         return -1;
     }
@@ -208,7 +222,13 @@ prepare (const struct cell_init_args *a, const struct cell_exec_seccomp *sc, str
     return -1;
   if (*slave >= 0 && cell_pty_make_ctty (*slave, err) < 0)
     return -1;
-  return cell_process_setup (p, &c->linux.personality, sc, err);
+  if (cell_process_setup (p, &c->linux.personality, r->procfd, sc, err) < 0)
+    return -1;
+  /* We wait for `start` with the container's credentials, visible to `cell exec` processes: not dumpable, so
+   * that none of them may open /proc/1/{mem,fd,exe,...} without CAP_SYS_PTRACE; execve resets it. */
+  if (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+    return cell_error_errno (err, "prctl(PR_SET_DUMPABLE)");
+  return 0;
 }
 
 /* After `cell start` connected: read its state JSON (it shuts down its write side). */
@@ -217,7 +237,7 @@ read_start_request (int conn, cell_error_t *err)
 {
   char *buf = NULL;
   size_t len;
-  if (cell_read_all (conn, 1 << 20, &buf, &len, err) < 0)
+  if (cell_read_all (conn, CELL_STATE_MAX, &buf, &len, err) < 0)
     return NULL;
   return buf;
 }
@@ -225,7 +245,8 @@ read_start_request (int conn, cell_error_t *err)
 _Noreturn static void
 fail_start (int conn, cell_error_t *err)
 {
-  _cleanup_free_ char *msg = xstrdup ((*err)->msg);
+  /* With strerror: `start` prints the text as it is. */
+  _cleanup_free_ char *msg = cell_error_string (*err);
   (void) cell_write_all (conn, msg, strlen (msg), NULL);
   _exit (1);
 }
@@ -257,11 +278,29 @@ init_send_listener (void *data, int listener, cell_error_t *err)
   return 0;
 }
 
+/* Every fd our caller left open past the preserved ones: closed now, not at execve, since a process `cell
+ * exec`s into the created container could otherwise reach them through /proc/1/fd (CVE-2024-21626 class).
+ * The preserved ones stay as they are; fds of ours among them are close-on-exec. */
+static int
+close_inherited (const struct cell_init_args *a, cell_error_t *err)
+{
+  int keep[5 + CELL_NS__MAX];
+  size_t n = 0;
+  keep[n++] = a->sync_fd;
+  keep[n++] = a->seccomp_agent_fd;
+  keep[n++] = a->start_fd;
+  keep[n++] = a->exe->fd;
+  keep[n++] = a->exe->tree;
+  for (size_t i = 0; i < a->plan->n_joins; i++)
+    keep[n++] = a->plan->joins[i].fd;
+  return cell_close_fds_from (3 + (a->preserve_fds > 0 ? a->preserve_fds : 0), keep, n, err);
+}
+
 _Noreturn void
 cell_init_main (const struct cell_init_args *a)
 {
   cell_error_t err = NULL;
-  struct cell_rootfs r = { .rootfd = -1, .console_fd = -1 };
+  struct cell_rootfs r = { .rootfd = -1, .console_fd = -1, .procfd = -1 };
   _cleanup_free_ char *exe = NULL;
   int slave = -1;
   struct init_listener listener = { .a = a };
@@ -273,6 +312,8 @@ cell_init_main (const struct cell_init_args *a)
       cell_error_errno (&err, "prctl(PR_SET_PDEATHSIG)");
       fail (a->sync_fd, &err);
     }
+  if (close_inherited (a, &err) < 0)
+    fail (a->sync_fd, &err);
   if (prepare (a, &sc, &r, &exe, &slave, &err) < 0)
     fail (a->sync_fd, &err);
   cell_rootfs_release (&r);

@@ -27,7 +27,29 @@ struct cell_init_args
   bool staged; /* cloned without namespace flags: join/unshare in the child */
   const struct cell_seccomp_filter *seccomp; /* NULL: none */
   int seccomp_agent_fd; /* connected to linux.seccomp.listenerPath when the filter notifies, else -1 */
+  struct cell_exe_copy *exe; /* read-only copy of cell's binary (exe->fd -1: none needed) */
+  const struct cell_state *st; /* the state as create made it, but for the pid (for the hooks' state) */
 };
+
+/* exe-seal.c (CVE-2019-5736): a process that enters a container stops running from cell's binary.
+ * Parent: cell_exe_copy_open() opens a copy of the binary that cannot be written (fd: through a read-only
+ * detached bind mount, tree; a sealed memfd where mounts are refused); fd is -1 when the running binary needs
+ * none (already on a read-only mount, or sealed).
+ * Child, before it drops privileges: cell_exe_remap() maps the code from fd and moves the writable segments to
+ * anonymous memory, so that nothing maps the host's file; cell_exe_set() makes fd the process's
+ * /proc/self/exe (PR_SET_MM_MAP: CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE in its user namespace);
+ * cell_exe_copy_drop() closes the copy, attaching the mount in the caller's own (new) mount namespace first
+ * when attach is true. */
+struct cell_exe_copy
+{
+  int fd, tree;
+  char *path; /* the binary's path, where the child attaches tree */
+};
+int cell_exe_copy_open (struct cell_exe_copy *c, cell_error_t *err);
+void cell_exe_copy_close (struct cell_exe_copy *c);
+void cell_exe_copy_drop (struct cell_exe_copy *c, bool attach);
+int cell_exe_remap (int fd, cell_error_t *err);
+int cell_exe_set (int fd, cell_error_t *err);
 
 /* The init's body after clone3; never returns. */
 _Noreturn void cell_init_main (const struct cell_init_args *a);
@@ -45,11 +67,12 @@ struct cell_exec_seccomp
   void *data;
 };
 
-/* The process setup shared by the init and exec, in two steps. setup: rlimits, oom_score_adj, scheduler, io
- * priority, personality, user and groups, capabilities, cwd. exec: no_new_privs, close every fd but stdio and
- * the preserved ones, load the seccomp filter (sc may be NULL), execve. exec returns only on failure, with
- * *err set. Without no_new_privs, setup keeps CAP_SYS_ADMIN for the load and exec drops it right after. */
-int cell_process_setup (const struct cell_process *p, const struct cell_personality *pers,
+/* The process setup shared by the init and exec, in two steps (procfd: cell_procfs_open(), opened before the
+ * process entered the container's mount namespace). setup: rlimits, oom_score_adj, scheduler, io priority,
+ * personality, user and groups, capabilities, cwd. exec: no_new_privs, close every fd but stdio and the
+ * preserved ones, load the seccomp filter (sc may be NULL), execve. exec returns only on failure, with *err
+ * set. Without no_new_privs, setup keeps CAP_SYS_ADMIN for the load and exec drops it right after. */
+int cell_process_setup (const struct cell_process *p, const struct cell_personality *pers, int procfd,
                         const struct cell_exec_seccomp *sc, cell_error_t *err);
 int cell_process_exec (const struct cell_process *p, const char *exe, int preserve_fds,
                        const struct cell_exec_seccomp *sc, cell_error_t *err);

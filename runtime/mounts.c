@@ -20,6 +20,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -365,6 +367,47 @@ fs_legacy (const struct cell_mount *m, const struct cell_mount_plan *plan, int d
   return 0;
 }
 
+/* ---- nothing but proc on /proc (CVE-2019-16884, CVE-2019-19921 classes) ---- */
+
+/* The files lxcfs emulates (runc's list): a bind of a file onto one of them is the one other mount allowed in
+ * /proc. */
+static const char *const proc_binds[] = {
+  "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",    "/proc/stat",           "/proc/swaps",
+  "/proc/uptime",  "/proc/loadavg",   "/proc/slabinfo",   "/proc/net/dev",        "/proc/sys/kernel/ns_last_pid",
+  "/proc/sys/crypto/fips_enabled",
+};
+
+static bool
+proc_bind_allowed (const char *dest)
+{
+  for (size_t i = 0; i < ARRAY_SIZE (proc_binds); i++)
+    if (strcmp (dest, proc_binds[i]) == 0)
+      return true;
+  return false;
+}
+
+/* A destination (already resolved inside the rootfs, whatever symlinks led there) that is the rootfs' /proc
+ * directory or inside a procfs takes no mount but proc (a fake /proc would receive what the runtime and the
+ * LSMs write there), except the lxcfs file binds. */
+static int
+check_not_proc (int rootfd, int destfd, const struct cell_mount *m, bool bind, cell_error_t *err)
+{
+  struct statfs sfs;
+  struct stat d, p;
+  if (fstatfs (destfd, &sfs) < 0 || fstat (destfd, &d) < 0)
+    return cell_error_errno (err, "stat '%s'", m->destination);
+  if (sfs.f_type == PROC_SUPER_MAGIC)
+    {
+      if (bind && !S_ISDIR (d.st_mode) && proc_bind_allowed (m->destination))
+        return 0;
+      return cell_error (err, EPERM, "'%s' is inside /proc: only proc may be mounted there", m->destination);
+    }
+  _cleanup_close_ int proc = openat (rootfd, "proc", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (proc >= 0 && fstat (proc, &p) == 0 && p.st_dev == d.st_dev && p.st_ino == d.st_ino)
+    return cell_error (err, EPERM, "'%s' is /proc: only proc may be mounted there", m->destination);
+  return 0;
+}
+
 /* ---- one mount ---- */
 
 struct mnt_ctx
@@ -429,7 +472,7 @@ mount_bind (const struct mnt_ctx *c, const char *source, int destfd, cell_error_
   if (destfd < 0)
     {
       destfd = owned = cell_mnt_dest (c->r->rootfd, c->m->destination, dir, false, err);
-      if (destfd < 0)
+      if (destfd < 0 || check_not_proc (c->r->rootfd, destfd, c->m, true, err) < 0)
         return -1;
     }
   return place (c, mntfd, destfd, err);
@@ -480,7 +523,7 @@ mount_new (const struct mnt_ctx *c, cell_error_t *err)
   /* proc and sysfs on a symlink were CVE-2019-16884/19921: the last component is never followed for them. */
   bool nofollow = type_is (c->m, "proc") || type_is (c->m, "sysfs");
   _cleanup_close_ int destfd = cell_mnt_dest (c->r->rootfd, c->m->destination, true, nofollow, err);
-  if (destfd < 0)
+  if (destfd < 0 || (!type_is (c->m, "proc") && check_not_proc (c->r->rootfd, destfd, c->m, false, err) < 0))
     return -1;
   cell_error_t e = NULL;
   if (mount_fs (c, destfd, &e) == 0)

@@ -44,6 +44,7 @@ struct cell_rootfs
   bool userns;     /* running in a new user namespace: no mknod, bind devices instead */
   bool no_pivot;
   int console_fd;  /* pty slave to mount on /dev/console, or -1; not owned */
+  int procfd;      /* cell_procfs_open() before the pivot: sysctl is written through it; owned */
 };
 
 /* Make the mount tree per linux.rootfsPropagation (default rslave, as runc), make the rootfs' parent mount
@@ -63,7 +64,7 @@ int cell_dev_setup (struct cell_rootfs *r, cell_error_t *err);
  * Then linux.rootfsPropagation, if set, is applied to the new "/" (as runc, after the pivot so that it cannot
  * reach the host). */
 int cell_rootfs_pivot (struct cell_rootfs *r, cell_error_t *err);
-/* After pivot: linux.sysctl (through the container's /proc, checked to be procfs), maskedPaths, readonlyPaths,
+/* After pivot: linux.sysctl (through r->procfd, as the container's namespaces see it), maskedPaths, readonlyPaths,
  * then root.readonly. Missing masked/readonly paths are ignored. */
 int cell_rootfs_finalize (struct cell_rootfs *r, cell_error_t *err);
 /* Close rootfd, free rootfs and bundle. */

@@ -26,13 +26,10 @@ keeps_admin (const struct cell_process *p, const struct cell_exec_seccomp *sc)
 }
 
 int
-cell_process_setup (const struct cell_process *p, const struct cell_personality *pers,
+cell_process_setup (const struct cell_process *p, const struct cell_personality *pers, int procfd,
                     const struct cell_exec_seccomp *sc, cell_error_t *err)
 {
-  _cleanup_close_ int self = open ("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (self < 0 && p->oom_score_adj_present)
-    return cell_error_errno (err, "open '/proc/self'");
-  if (cell_process_set_rlimits (p, err) < 0 || cell_process_set_oom_score_adj (self, p, err) < 0
+  if (cell_process_set_rlimits (p, err) < 0 || cell_process_set_oom_score_adj (procfd, p, err) < 0
       || cell_process_set_scheduler (&p->scheduler, err) < 0
       || cell_process_set_io_priority (&p->io_priority, err) < 0
       || (pers && cell_process_set_personality (pers, err) < 0))
@@ -43,9 +40,12 @@ cell_process_setup (const struct cell_process *p, const struct cell_personality 
                            : cell_caps_apply (&p->capabilities, err))
       < 0)
     return -1;
-  /* The cwd is resolved in the container's root by the kernel: nothing of the host is reachable because no
-   * fd of cell survives to this point except the ones about to be closed (CVE-2024-21626 class). */
-  if (chdir (p->cwd) < 0)
+  /* The cwd is resolved inside the container's root, magic links refused: "/proc/self/fd/N" cannot name
+   * a directory of the host (CVE-2024-21626 class), whatever fd we might still hold. As the container's
+   * user, like chdir(2). */
+  _cleanup_close_ int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_close_ int cwd = root < 0 ? -1 : cell_open_in_root (root, p->cwd, O_PATH | O_DIRECTORY, 0, NULL);
+  if (cwd < 0 || fchdir (cwd) < 0)
     return cell_error_errno (err, "process.cwd: chdir '%s'", p->cwd);
   return 0;
 }
@@ -105,13 +105,12 @@ cell_process_exec (const struct cell_process *p, const char *exe, int preserve_f
 {
   if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return cell_error_errno (err, "prctl(PR_SET_NO_NEW_PRIVS)");
-  /* Every fd past stdio and the preserved ones is closed at execve, whatever its origin. */
+  /* Every fd past stdio and the preserved ones is closed at execve, whatever its origin. The preserved ones
+   * are the caller's, inherited, so not close-on-exec; a number in that range the caller left free may hold
+   * one of our fds, which is close-on-exec and so does not reach the container. */
   unsigned int first = 3 + (unsigned int) (preserve_fds > 0 ? preserve_fds : 0);
   if (syscall (SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
     return cell_error_errno (err, "close_range");
-  for (int fd = 3; fd < (int) first; fd++)
-    if (cell_set_cloexec (fd, false, NULL) < 0)
-      continue;
   _cleanup_strv_ char **env = env_with_home (p);
   if (sc && sc->filter && load_seccomp (p, sc, err) < 0)
     return -1;

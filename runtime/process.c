@@ -4,6 +4,7 @@
 #include "process.h"
 
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/xalloc.h"
 #include "caps.h"
 
@@ -309,15 +310,15 @@ cell_process_set_io_priority (const struct cell_io_priority *p, cell_error_t *er
 }
 
 int
-cell_process_set_oom_score_adj (int procdirfd, const struct cell_process *p, cell_error_t *err)
+cell_process_set_oom_score_adj (int procfd, const struct cell_process *p, cell_error_t *err)
 {
   if (!p->oom_score_adj_present)
     return 0;
   char buf[16];
   int len = snprintf (buf, sizeof buf, "%d", p->oom_score_adj);
-  _cleanup_close_ int fd = openat (procdirfd, "oom_score_adj", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  _cleanup_close_ int fd = cell_procfs_openat (procfd, "self/oom_score_adj", O_WRONLY, err);
   if (fd < 0)
-    return cell_error_errno (err, "open 'oom_score_adj'");
+    return -1;
   if (write (fd, buf, (size_t) len) != len)
     return cell_error_errno (err, "write 'oom_score_adj'");
   return 0;

@@ -13,8 +13,8 @@ int cell_process_set_user (const struct cell_user *u, cell_error_t *err);
 int cell_process_set_personality (const struct cell_personality *p, cell_error_t *err);
 int cell_process_set_scheduler (const struct cell_scheduler *s, cell_error_t *err);
 int cell_process_set_io_priority (const struct cell_io_priority *p, cell_error_t *err);
-/* Writes /proc/self/oom_score_adj through procdirfd (a dirfd of /proc/self), only when present. */
-int cell_process_set_oom_score_adj (int procdirfd, const struct cell_process *p, cell_error_t *err);
+/* Writes oom_score_adj of the calling process through procfd (cell_procfs_open), only when present. */
+int cell_process_set_oom_score_adj (int procfd, const struct cell_process *p, cell_error_t *err);
 /* Resolve args[0] through PATH from env (default PATH when unset) in the current root; caller frees. Errors
  * like runc: "exec: \"foo\": executable file not found in $PATH". */
 char *cell_process_find_executable (const char *arg0, char *const *env, cell_error_t *err);

@@ -218,14 +218,15 @@ cell_rootfs_pivot (struct cell_rootfs *r, cell_error_t *err)
 /* ---- after the pivot ---- */
 
 static int
-sysctl_one (int sysfd, const struct cell_kv *kv, cell_error_t *err)
+sysctl_one (int procfd, const struct cell_kv *kv, cell_error_t *err)
 {
-  _cleanup_free_ char *path = xstrdup (kv->key);
+  _cleanup_free_ char *path = xasprintf ("sys/%s", kv->key);
   for (char *p = path; *p; p++)
     if (*p == '.')
       *p = '/';
-  /* No symlink, no "..": a key cannot write outside /proc/sys. */
-  _cleanup_close_ int fd = cell_open_beneath (sysfd, path, O_WRONLY | O_TRUNC, 0, err);
+  /* No symlink, no "..", no mount crossed: a key cannot write outside /proc/sys (config.c refuses "/" and
+   * ".." in keys too). The entries of /proc/sys/{net,kernel,fs} are those of the writer's namespaces. */
+  _cleanup_close_ int fd = cell_procfs_openat (procfd, path, O_WRONLY | O_TRUNC, err);
   if (fd < 0)
     return -1;
   return cell_write_all (fd, kv->value, strlen (kv->value), err);
@@ -237,17 +238,8 @@ sysctl_apply (struct cell_rootfs *r, cell_error_t *err)
   const struct cell_linux *l = &r->config->linux;
   if (l->n_sysctl == 0)
     return 0;
-  /* The container's /proc: checked to be procfs, so a rootfs cannot fake /proc/sys with plain files. */
-  _cleanup_close_ int sysfd = cell_open_beneath (r->rootfd, "proc/sys", O_RDONLY | O_DIRECTORY, 0, err);
-  struct statfs sfs;
-  if (sysfd < 0)
-    return cell_error_prefix (err, "linux.sysctl");
-  if (fstatfs (sysfd, &sfs) < 0)
-    return cell_error_errno (err, "linux.sysctl: statfs '/proc/sys'");
-  if (sfs.f_type != PROC_SUPER_MAGIC)
-    return cell_error (err, EINVAL, "linux.sysctl: '/proc/sys' is not on procfs");
   for (size_t i = 0; i < l->n_sysctl; i++)
-    if (sysctl_one (sysfd, &l->sysctl[i], err) < 0)
+    if (sysctl_one (r->procfd, &l->sysctl[i], err) < 0)
       return cell_error_prefix (err, "linux.sysctl.%s", l->sysctl[i].key);
   return 0;
 }
@@ -357,7 +349,9 @@ cell_rootfs_release (struct cell_rootfs *r)
 {
   if (r->rootfd >= 0)
     close (r->rootfd);
-  r->rootfd = -1;
+  if (r->procfd >= 0)
+    close (r->procfd);
+  r->rootfd = r->procfd = -1;
   free (r->rootfs);
   free (r->bundle);
   r->rootfs = r->bundle = NULL;

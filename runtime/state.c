@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -81,6 +82,37 @@ cell_state_open_dir (const char *root, const char *id, cell_error_t *err)
 }
 
 int
+cell_state_open_incomplete (const char *root, const char *id, cell_error_t *err)
+{
+  _cleanup_free_ char *dir = xasprintf ("%s/%s", root, id);
+  _cleanup_close_ int fd = open (dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return errno == ENOENT ? cell_error (err, 0, "container '%s' does not exist", id)
+                           : cell_error_errno (err, "open '%s'", dir);
+  if (lock_dir (fd, dir, err) < 0)
+    return -1;
+  if (faccessat (fd, "state.json", F_OK, 0) == 0)
+    return cell_error (err, EEXIST, "container '%s' is complete", id);
+  return TAKE_FD (fd);
+}
+
+int
+cell_state_note_cgroup (int dirfd, const char *cgroup, cell_error_t *err)
+{
+  if (symlinkat (cgroup, dirfd, "cgroup") < 0)
+    return cell_error_errno (err, "symlink 'cgroup'");
+  return 0;
+}
+
+char *
+cell_state_noted_cgroup (int dirfd)
+{
+  char buf[PATH_MAX];
+  ssize_t n = readlinkat (dirfd, "cgroup", buf, sizeof buf - 1);
+  return n > 0 ? xstrndup (buf, (size_t) n) : NULL;
+}
+
+int
 cell_state_write (int dirfd, const struct cell_state *s, cell_error_t *err)
 {
   struct cell_jsonw *w = cell_jsonw_new (false);
@@ -116,7 +148,8 @@ cell_state_read (int dirfd, struct cell_state *s, cell_error_t *err)
   _cleanup_free_ char *text = NULL;
   size_t len;
   memset (s, 0, sizeof *s);
-  if (cell_read_file_at (dirfd, "state.json", 1 << 20, &text, &len, err) < 0)
+  /* state.json holds the config (up to 4 MiB) as a JSON string, escaped: up to 6 bytes for one. */
+  if (cell_read_file_at (dirfd, "state.json", CELL_STATE_MAX, &text, &len, err) < 0)
     return -1;
   struct cell_json *j = cell_json_parse (text, len, "state.json", err);
   if (j == NULL)

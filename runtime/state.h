@@ -14,6 +14,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/* The largest state.json (and state JSON sent to the init at start) we read: a 4 MiB config, escaped. */
+#define CELL_STATE_MAX (32 << 20)
+
 struct cell_state
 {
   char *id;
@@ -35,6 +38,13 @@ int cell_state_create_dir (const char *root, const char *id, cell_error_t *err);
 /* Open and lock an existing container's directory ("container 'x' does not exist"). */
 int cell_state_open_dir (const char *root, const char *id, cell_error_t *err);
 int cell_state_write (int dirfd, const struct cell_state *s, cell_error_t *err);
+/* What a create killed before it wrote state.json leaves: the directory and, once the container's cgroup was
+ * made, the symlink "cgroup" -> its path (cell_state_note_cgroup; one syscall, before anything runs in it).
+ * open_incomplete() locks such a directory (an error when state.json exists); noted_cgroup() reads the link
+ * (NULL: none; caller frees). `delete --force` removes both. */
+int cell_state_open_incomplete (const char *root, const char *id, cell_error_t *err);
+int cell_state_note_cgroup (int dirfd, const char *cgroup, cell_error_t *err);
+char *cell_state_noted_cgroup (int dirfd);
 int cell_state_read (int dirfd, struct cell_state *s, cell_error_t *err);
 void cell_state_release (struct cell_state *s);
 /* Remove the directory and its files. */

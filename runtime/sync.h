@@ -20,7 +20,8 @@
  *                   ------------------------------>  SYNC_CONSOLE_ACK
  *                   <------------------------------  SYNC_HOOKS_REQ (before pivot_root)
  *  prestart + createRuntime hooks
- *                   ------------------------------>  SYNC_HOOKS_ACK {state JSON}
+ *                   ------------------------------>  SYNC_HOOKS_ACK {code: the init's pid}
+ *                                                     (the init builds the state JSON from its copy of it)
  *                                                     createContainer hooks, pivot_root, masked paths,
  *                                                     sysctl, executable lookup
  *                   <------------------------------  SYNC_READY

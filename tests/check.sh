@@ -47,7 +47,17 @@ if ! tests/helper/build.sh; then
   echo "check: cannot build tests/helper/cellcheck"; add 0 1 0
 fi
 
-# 4. integration
+# 4. the config parser under libFuzzer (ASan/UBSan), bounded: CELL_FUZZ_TIME seconds (default 30, 0 skips)
+if [ "${CELL_FUZZ_TIME:-30}" -gt 0 ]; then
+  echo "== fuzz (${CELL_FUZZ_TIME:-30} s)"
+  if make --no-print-directory fuzz FUZZ_TIME="${CELL_FUZZ_TIME:-30}" >"$tmp/fuzz" 2>&1; then
+    tail -1 "$tmp/fuzz"; add 1 0 0
+  else
+    tail -30 "$tmp/fuzz"; add 0 1 0
+  fi
+fi
+
+# 5. integration
 if [ -z "${CELL_TEST_RUNTIMES+set}" ]; then
   CELL_TEST_RUNTIMES=cell
   for r in runc crun; do

@@ -6,6 +6,8 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <linux/openat2.h>
@@ -140,6 +142,43 @@ cell_open_beneath (int dirfd, const char *path, int flags, mode_t mode, cell_err
   int fd = openat2_retry (dirfd, path, flags, mode, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
   if (fd < 0)
     return cell_error_errno (err, "open '%s'", path);
+  return fd;
+}
+
+int
+cell_procfs_open (cell_error_t *err)
+{
+  _cleanup_close_ int fd = open ("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  struct statfs sfs;
+  struct statx stx;
+  if (fd < 0)
+    return cell_error_errno (err, "open '/proc'");
+  if (fstatfs (fd, &sfs) < 0 || statx (fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) < 0)
+    return cell_error_errno (err, "stat '/proc'");
+  if (sfs.f_type != PROC_SUPER_MAGIC || !(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)
+      || !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+    return cell_error (err, EINVAL, "'/proc' is not the root of a procfs mount");
+  return TAKE_FD (fd);
+}
+
+int
+cell_procfs_openat (int procfd, const char *path, int flags, cell_error_t *err)
+{
+  _cleanup_free_ char *real = NULL;
+  /* "self" is a symlink, which RESOLVE_NO_SYMLINKS refuses: resolve it here, in this procfs's pid namespace. */
+  if (strncmp (path, "self", 4) == 0 && (path[4] == '/' || path[4] == '\0'))
+    {
+      char pid[32];
+      ssize_t n = readlinkat (procfd, "self", pid, sizeof pid - 1);
+      if (n <= 0)
+        return cell_error_errno (err, "readlink '/proc/self'");
+      real = xasprintf ("%.*s%s", (int) n, pid, path + 4);
+      path = real;
+    }
+  int fd = openat2_retry (procfd, path, flags, 0,
+                          RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
+  if (fd < 0)
+    return cell_error_errno (err, "open '/proc/%s'", path);
   return fd;
 }
 

@@ -24,6 +24,14 @@ int cell_write_file_atomic (int dirfd, const char *name, const void *data, size_
 int cell_open_in_root (int rootfd, const char *path, int flags, mode_t mode, cell_error_t *err);
 /* Like cell_open_in_root() with RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH added: no symlink at all. */
 int cell_open_beneath (int dirfd, const char *path, int flags, mode_t mode, cell_error_t *err);
+/* CVE-2025-52881 class: /proc writes (oom_score_adj, id maps, timens offsets, sysctl) go through a procfs that
+ * cell opened itself, never through a path the container could redirect. cell_procfs_open(): "/proc" of the
+ * caller, verified to be the root of a procfs mount (fstatfs PROC_SUPER_MAGIC, STATX_ATTR_MOUNT_ROOT).
+ * cell_procfs_openat(): path below it ("self/..." resolved in that procfs) with RESOLVE_BENEATH|
+ * RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS|RESOLVE_NO_XDEV, so a symlink or a file bind-mounted over the
+ * target is refused. flags get O_CLOEXEC added. */
+int cell_procfs_open (cell_error_t *err);
+int cell_procfs_openat (int procfd, const char *path, int flags, cell_error_t *err);
 /* Make the directory `path` (and its parents) inside rootfd, resolved as with cell_open_in_root(); returns an
  * O_PATH|O_DIRECTORY fd to it. */
 int cell_mkdir_p_in_root (int rootfd, const char *path, mode_t mode, cell_error_t *err);

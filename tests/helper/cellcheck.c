@@ -5,7 +5,10 @@
  *              rlimit NAME, stat PATH, write PATH TEXT, sleep N, exit N, kill-self SIG,
  *              syscall NAME[,ARG...] (raw syscall; prints "syscall NAME,ARGS ret=R errno=E"; an ARG starting
  *              with a digit or '-' is a number, anything else a string pointer), sigsys (catch SIGSYS and print
- *              "sigsys NR" of the trapped syscall, for SCMP_ACT_TRAP)
+ *              "sigsys NR" of the trapped syscall, for SCMP_ACT_TRAP),
+ *              exe-probe PID|fifo:PATH   CVE-2019-5736: can /proc/PID/exe be reopened for writing once PID
+ *                                        exec'd or exited? (never writes)
+ *              fd-cwd N                  chdir("/proc/self/fd/N"), print the resulting cwd
  * A failed probe prints "<key> ... err=<errno>" and goes on; the exit status is 0 unless "exit N" says
  * otherwise, an unknown subcommand (status 2), "sigwait" (status = the signal) or a fatal signal. */
 #include <dirent.h>
@@ -407,6 +410,117 @@ cmd_sigsys (void)
   sigaction (SIGSYS, &sa, NULL);
 }
 
+/* ---- exe-probe: the CVE-2019-5736 attack, stopped before the write ----
+ * Open /proc/PID/exe (O_PATH), wait until PID runs something else or is gone (the runtime's binary is then no
+ * longer busy), then reopen /proc/self/fd/N for writing as the exploit did. Prints
+ *   exe pid N / exe-open dev=MAJ:MIN ino=I (or err=E) / exe-reopen ok (or err=E)
+ * and never writes a byte. "fifo:PATH": PID is the process whose command line mentions PATH (a runtime that a
+ * `#!/proc/self/exe --log=PATH` script started, blocked opening the FIFO PATH for its log: the command line
+ * holds "--log=PATH"); we hold its exe,
+ * then open the FIFO to let it go on. */
+static pid_t
+find_cmdline (const char *needle)
+{
+  for (int tries = 0; tries < 2000; tries++)
+    {
+      DIR *d = opendir ("/proc");
+      struct dirent *e;
+      while (d && (e = readdir (d)))
+        {
+          char path[300], buf[4096];
+          pid_t pid = atoi (e->d_name);
+          if (pid <= 0 || pid == getpid ())
+            continue;
+          snprintf (path, sizeof path, "/proc/%d/cmdline", pid);
+          int fd = open (path, O_RDONLY | O_CLOEXEC);
+          ssize_t n = fd < 0 ? -1 : read (fd, buf, sizeof buf - 1);
+          if (fd >= 0)
+            close (fd);
+          for (ssize_t i = 0; i < n; i++)
+            if (buf[i] == '\0')
+              buf[i] = ' ';
+          if (n > 0 && (buf[n] = '\0', strstr (buf, needle)))
+            {
+              closedir (d);
+              return pid;
+            }
+        }
+      if (d)
+        closedir (d);
+      usleep (5000);
+    }
+  return -1;
+}
+
+static void
+cmd_exe_probe (const char *arg)
+{
+  const char *fifo = strncmp (arg, "fifo:", 5) == 0 ? arg + 5 : NULL;
+  if (fifo && mkfifo (fifo, 0666) < 0 && errno != EEXIST)
+    {
+      printf ("exe-open err=%d\n", errno);
+      return;
+    }
+  if (fifo)
+    printf ("exe-fifo ready\n");
+  char needle[300];
+  snprintf (needle, sizeof needle, "--log=%s", fifo ? fifo : "");
+  pid_t pid = fifo ? find_cmdline (needle) : atoi (arg);
+  printf ("exe pid %d\n", pid);
+  char path[64];
+  snprintf (path, sizeof path, "/proc/%d/exe", pid);
+  int fd = open (path, O_PATH | O_CLOEXEC);
+  struct stat held, now;
+  if (fd < 0 || fstat (fd, &held) < 0)
+    {
+      printf ("exe-open err=%d\n", errno);
+      return;
+    }
+  printf ("exe-open dev=%u:%u ino=%llu\n", major (held.st_dev), minor (held.st_dev),
+          (unsigned long long) held.st_ino);
+  if (fifo)
+    {
+      int r = open (fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+      if (r < 0)
+        printf ("exe fifo err=%d\n", errno);
+    }
+  /* Until PID runs another program or is gone. */
+  for (int i = 0; i < 2000 && stat (path, &now) == 0 && now.st_ino == held.st_ino && now.st_dev == held.st_dev;
+       i++)
+    usleep (10000);
+  char self[64];
+  snprintf (self, sizeof self, "/proc/self/fd/%d", fd);
+  int w = -1, e = 0;
+  /* ETXTBSY while any process still runs the binary: the attacker just waits. */
+  for (int i = 0; i < 500; i++)
+    {
+      w = open (self, O_WRONLY | O_APPEND | O_CLOEXEC);
+      e = errno;
+      if (w >= 0 || e != ETXTBSY)
+        break;
+      usleep (10000);
+    }
+  if (w >= 0)
+    {
+      printf ("exe-reopen ok\n");
+      close (w);
+    }
+  else
+    printf ("exe-reopen err=%d\n", e);
+  close (fd);
+}
+
+static void
+cmd_fd_cwd (const char *n)
+{
+  char path[64];
+  snprintf (path, sizeof path, "/proc/self/fd/%s", n);
+  if (chdir (path) < 0)
+    printf ("fd-cwd %s err=%d\n", n, errno);
+  else
+    cmd_cwd ();
+}
+
 static int
 need (int argc, int i, int n, const char *cmd)
 {
@@ -446,6 +560,8 @@ main (int argc, char **argv)
       else if (strcmp (c, "write") == 0 && need (argc, i, 2, c)) { cmd_write (argv[i + 1], argv[i + 2]); i += 2; }
       else if (strcmp (c, "sleep") == 0 && need (argc, i, 1, c)) sleep (atoi (argv[++i]));
       else if (strcmp (c, "exit") == 0 && need (argc, i, 1, c)) exit (atoi (argv[++i]));
+      else if (strcmp (c, "exe-probe") == 0 && need (argc, i, 1, c)) cmd_exe_probe (argv[++i]);
+      else if (strcmp (c, "fd-cwd") == 0 && need (argc, i, 1, c)) cmd_fd_cwd (argv[++i]);
       else if (strcmp (c, "kill-self") == 0 && need (argc, i, 1, c)) cmd_kill_self (argv[++i]);
       else if (strcmp (c, "syscall") == 0 && need (argc, i, 1, c)) cmd_syscall (argv[++i]);
       else if (strcmp (c, "sigsys") == 0) cmd_sigsys ();

@@ -1,6 +1,7 @@
 /* Unit tests for runtime/process.c: validation errors with field paths, name lookups, args[0] lookup against a
  * temporary directory, and each setter in a forked child (root only; skipped otherwise). */
 #include "unit.h"
+#include "base/fd.h"
 
 #include "runtime/base/cleanup.h"
 #include "runtime/process.h"
@@ -312,11 +313,11 @@ static int
 child_oom_score_adj (void)
 {
   struct cell_process p = { .oom_score_adj_present = true, .oom_score_adj = 321 };
-  int procfd = open ("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int procfd = cell_procfs_open (NULL);
   if (cell_process_set_oom_score_adj (procfd, &p, NULL) < 0)
     return 2;
   char buf[32] = "";
-  int fd = openat (procfd, "oom_score_adj", O_RDONLY | O_CLOEXEC);
+  int fd = open ("/proc/self/oom_score_adj", O_RDONLY | O_CLOEXEC);
   if (fd < 0 || read (fd, buf, sizeof buf - 1) <= 0)
     return 3;
   close (fd);
