@@ -1310,21 +1310,11 @@ check_process_supported (const struct cell_process *p, cell_error_t *err)
   return 0;
 }
 
-/* A device rule that denies everything is what cell does anyway (runc's default spec carries one). */
-static bool
-device_rule_is_default (const struct cell_device_cgroup *d)
-{
-  return !d->allow && (d->type == NULL || strcmp (d->type, "a") == 0) && !d->major_present && !d->minor_present
-         && (d->access == NULL || strcmp (d->access, "rwm") == 0);
-}
-
 /* The name of the first linux.resources member that asks for something; NULL when none does. */
 static const char *
 resources_set (const struct cell_resources *r)
 {
-  for (size_t i = 0; i < r->n_devices; i++)
-    if (!device_rule_is_default (&r->devices[i]))
-      return "devices";
+  /* devices: enforced by the eBPF device filter (cgroups/devices-bpf.c) */
   if (r->memory.limit_present || r->memory.reservation_present || r->memory.swap_present
       || r->memory.kernel_present || r->memory.kernel_tcp_present || r->memory.swappiness_present
       || r->memory.disable_oom_killer_present || r->memory.use_hierarchy_present

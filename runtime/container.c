@@ -1,5 +1,6 @@
 /* cell: the lifecycle, parent side: create, start, run, state, list, kill, delete. */
 #include "../cgroups/cgroups.h"
+#include "../cgroups/devices-bpf.h"
 #include "base/cleanup.h"
 #include "base/fd.h"
 #include "base/log.h"
@@ -138,6 +139,29 @@ load_config (struct creation *c, char **text, size_t *len, cell_error_t *err)
   return ns_plan_make (&cfg->linux, &c->plan, err);
 }
 
+/* linux.resources.devices asks for more than runc's default "deny all" */
+static bool
+device_rules_asked (const struct cell_resources *r)
+{
+  for (size_t i = 0; i < r->n_devices; i++)
+    {
+      const struct cell_device_cgroup *d = &r->devices[i];
+      if (d->allow || (d->type && strcmp (d->type, "a") != 0) || d->major_present || d->minor_present
+          || (d->access && strcmp (d->access, "rwm") != 0))
+        return true;
+    }
+  return false;
+}
+
+/* The device filter goes on before the init is cloned into the cgroup: the container never runs unfiltered. */
+static int
+apply_device_filter (struct creation *c, cell_error_t *err)
+{
+  size_t n;
+  _cleanup_free_ struct cell_device_cgroup *rules = cg_devices_rules (&c->config->linux, &n);
+  return cg_devices_bpf_attach (c->cgroup_fd, rules, n, err);
+}
+
 static int
 setup_cgroup (struct creation *c, cell_error_t *err)
 {
@@ -149,8 +173,8 @@ setup_cgroup (struct creation *c, cell_error_t *err)
     return -1;
   c->cgroup_fd = cg_create (c->st.cgroup, &c->st.cgroup_created, err);
   if (c->cgroup_fd >= 0)
-    return 0;
-  if (want)
+    return apply_device_filter (c, err);
+  if (want || device_rules_asked (&c->config->linux.resources))
     return -1;
   /* No cgroupsPath asked for and none could be made (a read-only or delegated-elsewhere hierarchy): the
    * container runs in the caller's cgroup, as it would without a cgroup manager. */

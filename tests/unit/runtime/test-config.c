@@ -389,7 +389,7 @@ TEST (unsupported_parsed)
   CHECK_STR (c->linux.net_devices[0].name, "eth0");
   CHECK (c->linux.net_devices[1].name == NULL);
   CHECK (cell_config_validate (c, &err) < 0);
-  CHECK_STR (err->msg, "linux.resources.devices: not supported (cgroup resources are not implemented yet)");
+  CHECK_STR (err->msg, "linux.resources.memory: not supported (cgroup resources are not implemented yet)");
   cell_error_free (&err);
   cell_config_free (c);
 }
