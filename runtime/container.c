@@ -166,7 +166,9 @@ static int
 setup_cgroup (struct creation *c, cell_error_t *err)
 {
   if (cg_mountpoint () == NULL)
-    return 0;
+    return device_rules_asked (&c->config->linux.resources)
+               ? cell_error (err, ENOENT, "linux.resources.devices: no cgroup v2 hierarchy to filter devices in")
+               : 0;
   const char *want = c->config->linux.cgroups_path;
   c->st.cgroup = cg_path_for (want, c->o->id, err);
   if (c->st.cgroup == NULL)
