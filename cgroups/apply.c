@@ -210,7 +210,7 @@ cg_apply (const char *path, const struct cg_plan *plan, int flags, char **skippe
   for (size_t i = 0; i < plan->n; i++)
     if (!skip[i] && write_one (dirfd, path, &plan->v[i], plan->check_before_update, err) < 0)
       return -1;
-  if (plan->devices_present && cg_devices_bpf_attach (dirfd, plan->devices, plan->n_devices, err) < 0)
+  if (plan->devices_present && cg_devices_bpf_replace (dirfd, plan->devices, plan->n_devices, err) < 0)
     return -1;
   return 0;
 }

@@ -56,7 +56,8 @@ struct cg_plan
 {
   struct cg_write *v;
   size_t n;
-  const struct cell_device_cgroup *devices; /* linux.resources.devices, for the eBPF filter */
+  const struct cell_device_cgroup *devices; /* the eBPF filter's rules (cg_devices_rules(): the config's + runc's
+                                             * defaults); devices_present: replace the filter with them */
   size_t n_devices;
   bool devices_present;
   bool check_before_update; /* memory.checkBeforeUpdate: refuse a memory.max below memory.current */

@@ -1,5 +1,6 @@
 /* cell: the lifecycle, parent side: create, start, run, state, list, kill, delete. */
 #include "../cgroups/cgroups.h"
+#include "../cgroups/devices-bpf.h"
 #include "base/cleanup.h"
 #include "base/fd.h"
 #include "base/log.h"
@@ -168,7 +169,8 @@ load_config (struct creation *c, char **text, size_t *len, cell_error_t *err)
   return ns_plan_make (&cfg->linux, &c->plan, err);
 }
 
-/* Write linux.resources into the container's cgroup, before the init can run anything. */
+/* Write linux.resources into the container's cgroup, before the init can run anything (the device filter is
+ * apply_device_filter's). */
 static int
 apply_resources (struct creation *c, cell_error_t *err)
 {
@@ -176,6 +178,7 @@ apply_resources (struct creation *c, cell_error_t *err)
   _cleanup_free_ char *skipped = NULL;
   if (cg_plan_resources (&c->config->linux.resources, &plan, err) < 0)
     return -1;
+  plan.devices_present = false;
   int r = cg_apply (c->st.cgroup, &plan, c->ctx->ignore_missing_controllers ? CG_IGNORE_MISSING : 0, &skipped, err);
   cg_plan_free (&plan);
   if (r == 0 && skipped)
@@ -183,11 +186,26 @@ apply_resources (struct creation *c, cell_error_t *err)
   return r;
 }
 
+/* The device filter goes on before the init is cloned into the cgroup: the container never runs unfiltered.
+ * As runc: always, the config's rules followed by the default devices. */
+static int
+apply_device_filter (struct creation *c, cell_error_t *err)
+{
+  size_t n;
+  _cleanup_free_ struct cell_device_cgroup *rules = cg_devices_rules (&c->config->linux, &n);
+  return cg_devices_bpf_attach (c->cgroup_fd, rules, n, err);
+}
+
 static int
 setup_cgroup (struct creation *c, cell_error_t *err)
 {
   if (cg_mountpoint () == NULL)
-    return 0;
+    {
+      if (cell_resources_requested (&c->config->linux.resources) && !c->ctx->ignore_missing_controllers)
+        return cell_error (err, ENOENT, "linux.resources: no cgroup v2 hierarchy is mounted (/sys/fs/cgroup or "
+                                        "/sys/fs/cgroup/unified) to apply them in");
+      return 0;
+    }
   /* The overcommit layer's managed mode places the container by class. */
   const char *want = c->oc.cgroup ? c->oc.cgroup : c->config->linux.cgroups_path;
   c->st.cgroup = cg_path_for (want, c->o->id, err);
@@ -199,7 +217,7 @@ setup_cgroup (struct creation *c, cell_error_t *err)
     return -1;
   if (c->cgroup_fd >= 0)
     {
-      if (apply_resources (c, err) < 0)
+      if (apply_device_filter (c, err) < 0 || apply_resources (c, err) < 0)
         return -1;
       /* The overcommit layer's leaf files after linux.resources: its linear cpu.weight wins. */
       return cell_oc_apply_leaf (&c->oc, c->cgroup_fd, c->st.cgroup, err);

@@ -1,5 +1,6 @@
 /* cell: commands on a running container's cgroup: pause, resume, update, ps, events. */
 #include "../cgroups/cgroups.h"
+#include "../cgroups/devices-bpf.h"
 #include "base/cleanup.h"
 #include "base/json.h"
 #include "base/xalloc.h"
@@ -133,10 +134,15 @@ update_opened (const struct cell_context *ctx, struct cell_opened *op, const cha
       return -1;
     }
   struct cg_plan plan;
+  size_t n_rules;
+  _cleanup_free_ struct cell_device_cgroup *rules = cg_devices_rules (&merged->linux, &n_rules);
   int r = cg_plan_resources (&merged->linux.resources, &plan, err);
   if (r == 0)
     {
-      /* The device filter is attached once by create; replaced only when the update names devices. */
+      /* The device filter is attached by create; replaced (the config's rules + the defaults, as create
+       * builds them) only when the update names devices. */
+      plan.devices = rules;
+      plan.n_devices = n_rules;
       plan.devices_present = devices;
       r = cg_apply (op->st.cgroup, &plan, ctx->ignore_missing_controllers ? CG_IGNORE_MISSING : 0, NULL, err);
       cg_plan_free (&plan);

@@ -1,6 +1,8 @@
 #!/bin/sh
 # make check: unit tests, schema fixtures, then the integration suite (pytest, in a cgroup v2 view) for every
-# runtime in CELL_TEST_RUNTIMES (default: cell, plus runc and crun when installed, to prove the tests).
+# runtime in CELL_TEST_RUNTIMES (default: cell, plus runc and crun when installed, to prove the tests), then the
+# cgroup v2 suite (tests marked cgroup_v2) natively or in a VM (tests/vm/run-cgroup-suite; CELL_TEST_VM=never
+# skips the VM).
 # Ends with one line "check: N passed, N failed, N skipped"; exits non-zero on any failure.
 # Extra pytest arguments: CELL_PYTEST_ARGS="-k lifecycle -x".
 cd "$(dirname "$0")/.." || exit 1
@@ -67,7 +69,7 @@ fi
 export CELL_TEST_RUNTIMES
 echo "== integration ($CELL_TEST_RUNTIMES)"
 # shellcheck disable=SC2086
-tests/helper/cgroup2-view.sh $PY -m pytest -q -p no:cacheprovider -rfE tests/integration $CELL_PYTEST_ARGS \
+tests/helper/cgroup2-view.sh $PY -m pytest -q -p no:cacheprovider -rfE -m "not cgroup_v2" tests/integration $CELL_PYTEST_ARGS \
   >"$tmp/pytest" 2>&1; rc=$?
 cat "$tmp/pytest"
 summary=$(grep -E '^=* ?[0-9]+ (passed|failed|skipped|error)' "$tmp/pytest" | tail -1)
@@ -77,6 +79,20 @@ if [ -n "$summary" ]; then
   [ $rc -eq 0 ] || [ $rc -eq 5 ] || [ $f -gt 0 ] || add 0 1 0
 else
   echo "integration: pytest did not report (exit $rc)"; add 0 1 0
+fi
+
+# 5. the cgroup v2 suite (tests marked cgroup_v2): here when the host has v2 controllers, else in a VM
+echo "== cgroup v2 ($(tests/vm/run-cgroup-suite --mode))"
+# shellcheck disable=SC2086
+tests/vm/run-cgroup-suite $CELL_PYTEST_ARGS >"$tmp/cgroup" 2>&1; rc=$?
+cat "$tmp/cgroup"
+summary=$(grep -E '^=* ?([0-9]+ (passed|failed|skipped|error)|no tests ran)' "$tmp/cgroup" | tail -1)
+if [ -n "$summary" ]; then
+  f=$(( $(echo "$summary" | count failed /dev/stdin) + $(echo "$summary" | count error /dev/stdin) ))
+  add "$(echo "$summary" | count passed /dev/stdin)" "$f" "$(echo "$summary" | count skipped /dev/stdin)"
+  [ $rc -eq 0 ] || [ $rc -eq 5 ] || [ $f -gt 0 ] || add 0 1 0
+else
+  echo "cgroup v2: pytest did not report (exit $rc)"; add 0 1 0
 fi
 
 echo "check: $passed passed, $failed failed, $skipped skipped"

@@ -3,9 +3,11 @@
 # As root, missing packages are installed with apt-get; otherwise the command is printed and we fail.
 BUILD="gcc make pkg-config libseccomp-dev libcap-dev libyajl-dev libmnl-dev libarchive-dev libssl-dev"
 TEST="busybox-static python3 python3-pytest python3-jsonschema iproute2 crun runc util-linux time clang umoci skopeo procps"
+# the cgroup v2 suite's VM (tests/vm): qemu, a Debian kernel, cpio for its initrd
+VM="qemu-system-x86 linux-image-amd64 cpio"
 
 missing=
-for p in $BUILD $TEST; do
+for p in $BUILD $TEST $VM; do
   st=$(dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null)
   [ "$st" = installed ] || missing="$missing $p"
 done

@@ -9,6 +9,9 @@
 Markers:
   cell_only                     error-message tests: runc and crun word their errors differently
   skip_runtime(name, reason)    a runtime that cannot pass this test for a host reason
+  cgroup_v2                     needs cgroup v2 controllers (memory cpu pids io): skipped where the host lacks
+                                them; tests/vm/run-cgroup-suite runs these (natively or in a VM), and
+                                tests/check.sh's main run deselects them
 """
 import itertools
 import os
@@ -18,14 +21,25 @@ import subprocess
 
 import pytest
 
-from helpers import (REPO, Bundle, LeakChecker, Runtime, build_rootfs_template, make_session_dir, remove_tree,
-                     runtime_binary, runtime_names)
+from helpers import (CGROUP_V2_NEEDED, REPO, Bundle, LeakChecker, Runtime, build_rootfs_template,
+                     cgroup2_controllers, make_session_dir, remove_tree, runtime_binary, runtime_names)
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "cell_only: only cell runs this test (runtime-specific messages)")
     config.addinivalue_line("markers", "skip_runtime(name, reason): skip this test for one runtime")
-    config.addinivalue_line("markers", "cgroup_v2: needs real cgroup v2 controllers (the VM)")
+    config.addinivalue_line("markers", "cgroup_v2: needs cgroup v2 controllers (tests/vm/run-cgroup-suite)")
+
+
+def pytest_collection_modifyitems(config, items):
+    missing = CGROUP_V2_NEEDED - cgroup2_controllers()
+    if not missing:
+        return
+    skip = pytest.mark.skip(reason="cgroup v2 controllers missing here (%s): tests/vm/run-cgroup-suite runs "
+                            "these in a VM" % " ".join(sorted(missing)))
+    for item in items:
+        if item.get_closest_marker("cgroup_v2"):
+            item.add_marker(skip)
 
 
 def pytest_report_header(config):

@@ -515,6 +515,18 @@ def readlink(path):
 # ---------------------------------------------------------------- leak checker
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+CGROUP_V2_NEEDED = {"memory", "cpu", "pids", "io"}
+
+
+def cgroup2_controllers():
+    """The controllers of the cgroup v2 hierarchy (/sys/fs/cgroup when it is one, else the unified one of a
+    hybrid host); an empty set when there is none."""
+    for d in (CGROUP_ROOT, CGROUP_ROOT / "unified"):
+        try:
+            return set((d / "cgroup.controllers").read_text().split())
+        except OSError:
+            continue
+    return set()
 
 
 def mount_ids():
