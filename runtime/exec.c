@@ -272,7 +272,15 @@ exec_child (struct exec_child *x)
     }
   if (!(x->flags & CLONE_NEWPID))
     exec_final (x);
-  /* setns(CLONE_NEWPID) applies to children: fork the process that really runs. */
+  /* setns(CLONE_NEWPID) applies to children: fork the process that really runs. It speaks on the sync socket
+   * only after our SYNC_INIT_PID, which `cell exec` expects first: it waits for EOF on this pipe (our exit). */
+  int order[2];
+  if (pipe2 (order, O_CLOEXEC) < 0)
+    {
+      cell_error_errno (&err, "pipe");
+      cell_sync_send_error (x->sync_fd, err);
+      _exit (1);
+    }
   pid_t pid = fork ();
   if (pid < 0)
     {
@@ -281,7 +289,15 @@ exec_child (struct exec_child *x)
       _exit (1);
     }
   if (pid == 0)
-    exec_final (x);
+    {
+      char c;
+      close (order[1]);
+      while (read (order[0], &c, 1) < 0 && errno == EINTR)
+        ;
+      close (order[0]);
+      exec_final (x);
+    }
+  close (order[0]);
   cell_sync_send (x->sync_fd, SYNC_INIT_PID, pid, NULL, 0, -1, NULL);
   _exit (0);
 }

@@ -240,6 +240,18 @@ note_unenforced (char **list, const char *what)
   *list = n;
 }
 
+static bool
+group_is_idle (int dirfd)
+{
+  char buf[8] = { 0 };
+  int fd = openat (dirfd, "cpu.idle", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return false;
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  return n > 0 && buf[0] == '1';
+}
+
 int
 oc_apply_writes (int dirfd, const char *path, const struct oc_writes *w, char **unenforced, cell_error_t *err)
 {
@@ -259,6 +271,9 @@ oc_apply_writes (int dirfd, const char *path, const struct oc_writes *w, char **
       ssize_t n = write (fd, w->v[i].value, len);
       int saved = errno;
       close (fd);
+      /* An idle group (cpu.idle 1, BestEffort's) refuses weights with EINVAL: it has none to set. */
+      if (n < 0 && saved == EINVAL && strcmp (w->v[i].file, "cpu.weight") == 0 && group_is_idle (dirfd))
+        continue;
       if (n != (ssize_t) len)
         {
           errno = n < 0 ? saved : EIO;
