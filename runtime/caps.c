@@ -6,6 +6,7 @@
  * 5.8-) is accepted and skipped when applying: a config written for a newer kernel still runs, with exactly
  * the capabilities this kernel can grant. */
 #include "caps.h"
+#include "base/log.h"
 
 #include "base/cleanup.h"
 #include "base/strv.h"
@@ -194,11 +195,15 @@ set_ambient (const struct cell_capabilities *c, cell_error_t *err)
   if (v == NULL)
     return -1;
   for (size_t i = 0; i < n; i++)
-    /* The kernel refuses (EPERM) an ambient capability that is not both permitted and inheritable. */
     if (cap_set_ambient (v[i], CAP_SET) < 0)
       {
         _cleanup_free_ char *name = cap_name (v[i]);
-        return cell_error_errno (err, "raise ambient capability '%s'", name);
+        /* The kernel refuses (EPERM) an ambient capability that is not both permitted and inheritable. runc and
+         * crun skip it, and `runc spec`'s own default config lists ambient capabilities without inheritable
+         * ones: skipped too (it cannot survive execve anyway), with a debug line. */
+        if (errno != EPERM)
+          return cell_error_errno (err, "raise ambient capability '%s'", name);
+        cell_debug ("process.capabilities.ambient: '%s' skipped: not in both permitted and inheritable", name);
       }
   return 0;
 }

@@ -105,3 +105,13 @@ def test_exec_unknown_capability_refused(rt, running):
     r = rt.exec(cid, "/cellcheck", "caps", opts=["--cap", "CAP_BOGUS"])
     assert r.returncode != 0 and "unknown capability 'CAP_BOGUS'" in r.stderr
     assert rt.state(cid)["status"] == "running"
+
+
+def test_ambient_without_inheritable_is_skipped(rt, bundle):
+    """`runc spec`'s default lists ambient capabilities but no inheritable ones: the kernel cannot raise them, and
+    runc and crun run the container anyway, without them. So does cell."""
+    default = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+    bundle.process["capabilities"] = {k: default for k in ("bounding", "effective", "permitted", "ambient")}
+    c = _caps(rt.run_check(bundle, "caps"))
+    assert c["CapEff"] == c["CapPrm"] == caps_mask(default)
+    assert c["CapAmb"] == 0 and c["CapInh"] == 0
