@@ -186,8 +186,10 @@ apply_resources (struct creation *c, cell_error_t *err)
   return r;
 }
 
-/* The device filter goes on before the init is cloned into the cgroup: the container never runs unfiltered.
- * As runc: always, the config's rules followed by the default devices. */
+/* The device filter, as runc: always, the config's rules followed by the default devices. Loaded and attached
+ * right after the clone, while the init sets up the rootfs on another CPU (the BPF verifier is the costliest
+ * step of a create): the container's process runs only after `start`, and `exec` only once create returned,
+ * so neither ever runs unfiltered. */
 static int
 apply_device_filter (struct creation *c, cell_error_t *err)
 {
@@ -217,7 +219,7 @@ setup_cgroup (struct creation *c, cell_error_t *err)
     return -1;
   if (c->cgroup_fd >= 0)
     {
-      if (apply_device_filter (c, err) < 0 || apply_resources (c, err) < 0)
+      if (apply_resources (c, err) < 0)
         return -1;
       /* The overcommit layer's leaf files after linux.resources: its linear cpu.weight wins. */
       return cell_oc_apply_leaf (&c->oc, c->cgroup_fd, c->st.cgroup, err);
@@ -494,6 +496,8 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
   close (sp[1]);
   /* The init holds the copy now; it is the one to drop it (exe-seal.c). */
   cell_exe_copy_close (&c->exe);
+  if (c->cgroup_fd >= 0 && apply_device_filter (c, err) < 0)
+    return -1;
   test_pause ("create:child");
   if (drive_child (c, err) < 0)
     return -1;
