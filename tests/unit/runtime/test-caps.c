@@ -138,9 +138,10 @@ child_none (void)
   return 0;
 }
 
-/* Ambient without inheritable is refused by the kernel; the error names the capability. */
+/* Ambient without inheritable is refused by the kernel: skipped, as runc and crun do (runc spec's default has
+ * it); the other sets are applied and no ambient capability is left. */
 static int
-child_ambient_error (void)
+child_ambient_skipped (void)
 {
   char *all[] = { "CAP_KILL", NULL };
   struct cell_capabilities c
@@ -148,9 +149,9 @@ child_ambient_error (void)
   cell_error_t err = NULL;
   if (cell_caps_prepare (&c, &err) < 0)
     return 2;
-  if (cell_caps_apply (&c, &err) == 0)
+  if (cell_caps_apply (&c, &err) < 0)
     return 3;
-  return strcmp (err->msg, "raise ambient capability 'CAP_KILL'") == 0 && err->code == EPERM ? 0 : 4;
+  return status_mask ("CapAmb:") == 0 && status_mask ("CapEff:") != 0 ? 0 : 4;
 }
 
 static int
@@ -173,7 +174,7 @@ TEST (apply)
     return;
   CHECK (run_child (child_apply) == 0);
   CHECK (run_child (child_none) == 0);
-  CHECK (run_child (child_ambient_error) == 0);
+  CHECK (run_child (child_ambient_skipped) == 0);
 }
 
 int
