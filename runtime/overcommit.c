@@ -5,6 +5,7 @@
 #include "base/cleanup.h"
 #include "base/log.h"
 #include "base/xalloc.h"
+#include "state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,7 +52,7 @@ admit_locked (const struct cell_context *ctx, const char *id, const struct cell_
     }
   struct oc_entry e = {
     .id = xstrdup (id), .state = OC_RESERVING, .in = oc->intent, .pid = getpid (),
-    .start = oc_proc_start_time (getpid ()), .cgroup = NULL,
+    .start = cell_proc_start_time (getpid ()), .cgroup = NULL,
   };
   e.in.tenant = oc->intent.tenant ? xstrdup (oc->intent.tenant) : NULL;
   if (p->mode == OC_MODE_MANAGED)

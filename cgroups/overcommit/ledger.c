@@ -8,6 +8,7 @@
  * (tmp, fsync, rename), by the holder of the lock only. */
 #include "internal.h"
 #include "../../runtime/base/fd.h"
+#include "../../runtime/state.h"
 #include "../cgroups.h"
 
 #include <errno.h>
@@ -23,33 +24,6 @@
 
 #define LEDGER_HEADER "# cell overcommit ledger v1\n"
 #define LEDGER_MAX (64 << 20)
-
-unsigned long long
-oc_proc_start_time (pid_t pid)
-{
-  char path[64], buf[1024];
-  if (pid <= 0)
-    return 0;
-  snprintf (path, sizeof path, "/proc/%d/stat", pid);
-  if (oc_read_small (AT_FDCWD, path, buf, sizeof buf) < 0)
-    return 0;
-  /* The command name may hold spaces and ')': fields are counted after the last ')'. */
-  char *s = strrchr (buf, ')');
-  if (s == NULL || s[1] != ' ')
-    return 0;
-  char state = s[2];
-  if (state == 'Z' || state == 'X')
-    return 0;
-  s += 2;
-  for (int field = 3; field < 22; field++)
-    {
-      s = strchr (s, ' ');
-      if (s == NULL)
-        return 0;
-      s++;
-    }
-  return strtoull (s, NULL, 10);
-}
 
 /* ---- entries ---- */
 
@@ -414,7 +388,7 @@ oc_recover (struct oc_locked *l, const char *root)
     {
       struct oc_entry *e = &l->ledger.v[i];
       bool keep = true;
-      if (e->state == OC_RESERVING && (e->start == 0 || oc_proc_start_time (e->pid) != e->start))
+      if (e->state == OC_RESERVING && (e->start == 0 || cell_proc_start_time (e->pid) != e->start))
         {
           /* The creator died. If it got as far as state.json the container exists: keep counting it. */
           keep = state_exists (root, e->id);

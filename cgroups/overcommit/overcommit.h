@@ -225,9 +225,6 @@ size_t oc_recover (struct oc_locked *l, const char *root);
 int oc_ledger_save (struct oc_locked *l, cell_error_t *err);
 void oc_unlock (struct oc_locked *l);
 
-/* Start time of pid (clock ticks since boot), 0 when gone or a zombie. */
-unsigned long long oc_proc_start_time (pid_t pid);
-
 /* ---- cgroup files (managed layout) ---- */
 
 struct oc_write

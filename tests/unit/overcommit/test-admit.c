@@ -2,6 +2,7 @@
  * recovery, the leaf and slice formulas. */
 #include "cgroups/overcommit/overcommit.h"
 #include "config.h"
+#include "runtime/state.h"
 #include "unit.h"
 
 #include <errno.h>
@@ -380,9 +381,9 @@ TEST (crash_recovery)
   pid_t dead = fork ();
   if (dead == 0)
     _exit (0);
-  unsigned long long dead_start = oc_proc_start_time (dead);
+  unsigned long long dead_start = cell_proc_start_time (dead);
   waitpid (dead, NULL, 0);
-  CHECK (dead_start != 0 && oc_proc_start_time (dead) == 0);
+  CHECK (dead_start != 0 && cell_proc_start_time (dead) == 0);
 
   struct oc_locked lk;
   cell_error_t err = NULL;
@@ -392,10 +393,10 @@ TEST (crash_recovery)
   struct oc_entry e2 = { .id = strdup ("finished"), .state = OC_RESERVING, .in = g (1000, GiB), .pid = dead,
                          .start = dead_start };
   struct oc_entry e3 = { .id = strdup ("creating"), .state = OC_RESERVING, .in = g (1000, GiB), .pid = getpid (),
-                         .start = oc_proc_start_time (getpid ()) };
+                         .start = cell_proc_start_time (getpid ()) };
   /* Same pid, other start time: the pid was reused by someone else. */
   struct oc_entry e4 = { .id = strdup ("reused"), .state = OC_RESERVING, .in = g (1000, GiB), .pid = getpid (),
-                         .start = oc_proc_start_time (getpid ()) + 1 };
+                         .start = cell_proc_start_time (getpid ()) + 1 };
   struct oc_entry e5 = { .id = strdup ("gone"), .state = OC_ACTIVE, .in = g (1000, GiB) };
   oc_ledger_put (&lk.ledger, &e1);
   oc_ledger_put (&lk.ledger, &e2);
