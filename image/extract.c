@@ -13,6 +13,7 @@
 #include "internal.h"
 #include "runtime/base/cleanup.h"
 #include "runtime/base/fd.h"
+#include "runtime/base/hash.h"
 #include "runtime/base/xalloc.h"
 
 #include <dirent.h>
@@ -36,21 +37,12 @@ struct strset
   size_t cap, n;
 };
 
-static uint64_t
-str_hash (const char *s)
-{
-  uint64_t h = 1469598103934665603ULL;
-  for (; *s; s++)
-    h = (h ^ (unsigned char) *s) * 1099511628211ULL;
-  return h;
-}
-
 static bool
 strset_has (const struct strset *s, const char *key)
 {
   if (s->cap == 0)
     return false;
-  for (size_t i = str_hash (key) & (s->cap - 1);; i = (i + 1) & (s->cap - 1))
+  for (size_t i = cell_hash_str (key) & (s->cap - 1);; i = (i + 1) & (s->cap - 1))
     {
       if (s->slots[i] == NULL)
         return false;
@@ -80,7 +72,7 @@ strset_add (struct strset *s, const char *key)
 {
   if (2 * (s->n + 1) > s->cap)
     strset_grow (s);
-  size_t i = str_hash (key) & (s->cap - 1);
+  size_t i = cell_hash_str (key) & (s->cap - 1);
   for (; s->slots[i]; i = (i + 1) & (s->cap - 1))
     if (strcmp (s->slots[i], key) == 0)
       return;

@@ -2,6 +2,7 @@
  * crun src/libcrun/seccomp.c (export the BPF, load it with seccomp(2) ourselves). */
 #include "seccomp-filter.h"
 #include "base/cleanup.h"
+#include "base/hash.h"
 #include "base/fd.h"
 #include "base/log.h"
 #include "base/xalloc.h"
@@ -379,15 +380,6 @@ cache_key (const struct cell_seccomp *s, uint32_t def)
   return buf;
 }
 
-static uint64_t
-fnv1a (const char *s)
-{
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (; *s; s++)
-    h = (h ^ (unsigned char) *s) * 0x100000001b3ULL;
-  return h;
-}
-
 static int
 cache_dir_open (const char *root)
 {
@@ -465,7 +457,7 @@ cell_seccomp_compile (const struct cell_seccomp *s, const char *cache_root, stru
     return build (s, def, f, err);
   _cleanup_free_ char *key = cache_key (s, def);
   char name[32];
-  snprintf (name, sizeof name, "%016llx.bpf", (unsigned long long) fnv1a (key));
+  snprintf (name, sizeof name, "%016llx.bpf", (unsigned long long) cell_hash_str (key));
   _cleanup_close_ int dirfd = cache_dir_open (cache_root);
   if (dirfd >= 0 && cache_load (dirfd, name, key, f))
     return 0;
