@@ -29,25 +29,12 @@ has_word (const char *list, const char *word)
   return false;
 }
 
-static char *
-read_small (const char *path)
-{
-  char *buf = NULL;
-  cell_error_t ignored = NULL;
-  if (cell_read_file_at (AT_FDCWD, path, 1 << 16, &buf, NULL, &ignored) < 0)
-    {
-      cell_error_free (&ignored);
-      return NULL;
-    }
-  return buf;
-}
-
 /* Why the root of the hierarchy lacks a controller, from /proc/cgroups (name hierarchy num enabled). */
 static const char *
 missing_reason (const char *controller)
 {
   const char *v1 = strcmp (controller, "io") == 0 ? "blkio" : controller;
-  _cleanup_free_ char *text = read_small ("/proc/cgroups");
+  _cleanup_free_ char *text = cell_read_file_or_null (AT_FDCWD, "/proc/cgroups", 1 << 16);
   size_t n = strlen (v1);
   for (char *line = text; line && *line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
     {
@@ -89,8 +76,8 @@ enable_controller (const char *path, const char *controller, const char *field, 
       *end = '\0';
       _cleanup_free_ char *cfile = xasprintf ("%s/cgroup.controllers", dir);
       _cleanup_free_ char *sfile = xasprintf ("%s/cgroup.subtree_control", dir);
-      _cleanup_free_ char *avail = read_small (cfile);
-      _cleanup_free_ char *enabled = read_small (sfile);
+      _cleanup_free_ char *avail = cell_read_file_or_null (AT_FDCWD, cfile, 1 << 16);
+      _cleanup_free_ char *enabled = cell_read_file_or_null (AT_FDCWD, sfile, 1 << 16);
       *end = saved;
       if (avail == NULL || enabled == NULL)
         return cell_error_errno (err, "%s: read '%s'", field, avail ? sfile : cfile);

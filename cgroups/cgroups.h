@@ -10,6 +10,7 @@
 #include "../runtime/config.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Mount point of the unified hierarchy: /sys/fs/cgroup when it is cgroup2, else /sys/fs/cgroup/unified
@@ -96,5 +97,8 @@ struct cell_jsonw;
 int cg_stats_write (const char *path, struct cell_jsonw *w, cell_error_t *err);
 /* memory.events oom_kill (0 when there is no memory controller). */
 uint64_t cg_oom_kills (const char *path);
+
+/* The value N of the line "key N" in a flat keyed file (cpu.stat, memory.events, memory.stat); -1 when absent. */
+int64_t cg_flat_key (const char *text, const char *key);
 
 #endif

@@ -15,39 +15,33 @@
 #include <string.h>
 #include <unistd.h>
 
-static char *
-read_at (int dirfd, const char *file)
-{
-  char *buf = NULL;
-  cell_error_t ignored = NULL;
-  if (cell_read_file_at (dirfd, file, 1 << 20, &buf, NULL, &ignored) < 0)
-    {
-      cell_error_free (&ignored);
-      return NULL;
-    }
-  return buf;
-}
-
 /* A single-value file; "max" reads as UINT64_MAX. */
 static bool
 read_u64 (int dirfd, const char *file, uint64_t *v)
 {
-  _cleanup_free_ char *s = read_at (dirfd, file);
+  _cleanup_free_ char *s = cell_read_file_or_null (dirfd, file, 1 << 20);
   if (s == NULL)
     return false;
   *v = strncmp (s, "max", 3) == 0 ? UINT64_MAX : strtoull (s, NULL, 10);
   return true;
 }
 
-/* The value of "key N" in a flat keyed file (cpu.stat, memory.events, memory.stat). */
-static uint64_t
-keyed (const char *text, const char *key)
+int64_t
+cg_flat_key (const char *text, const char *key)
 {
   size_t n = strlen (key);
   for (const char *s = text; s && *s; s = strchr (s, '\n') ? strchr (s, '\n') + 1 : NULL)
     if (strncmp (s, key, n) == 0 && s[n] == ' ')
-      return strtoull (s + n + 1, NULL, 10);
-  return 0;
+      return strtoll (s + n + 1, NULL, 10);
+  return -1;
+}
+
+/* A counter of a flat keyed file for the stats: 0 when absent. */
+static uint64_t
+keyed (const char *text, const char *key)
+{
+  int64_t v = cg_flat_key (text, key);
+  return v < 0 ? 0 : (uint64_t) v;
 }
 
 static void
@@ -68,7 +62,7 @@ sat_add (uint64_t a, uint64_t b)
 static void
 write_cpu (int dirfd, struct cell_jsonw *w)
 {
-  _cleanup_free_ char *st = read_at (dirfd, "cpu.stat");
+  _cleanup_free_ char *st = cell_read_file_or_null (dirfd, "cpu.stat", 1 << 20);
   cell_jsonw_key (w, "cpu");
   cell_jsonw_object_open (w);
   cell_jsonw_key (w, "usage");
@@ -120,8 +114,8 @@ static void
 write_memory (int dirfd, struct cell_jsonw *w)
 {
   uint64_t cur = 0, max = 0, peak = 0, scur = 0, smax = 0;
-  _cleanup_free_ char *stat = read_at (dirfd, "memory.stat");
-  _cleanup_free_ char *events = read_at (dirfd, "memory.events");
+  _cleanup_free_ char *stat = cell_read_file_or_null (dirfd, "memory.stat", 1 << 20);
+  _cleanup_free_ char *events = cell_read_file_or_null (dirfd, "memory.events", 1 << 20);
   read_u64 (dirfd, "memory.current", &cur);
   read_u64 (dirfd, "memory.max", &max);
   read_u64 (dirfd, "memory.peak", &peak);
@@ -184,7 +178,7 @@ write_blkio_list (struct cell_jsonw *w, const char *stat, const char *name, cons
 static void
 write_blkio (int dirfd, struct cell_jsonw *w)
 {
-  _cleanup_free_ char *stat = read_at (dirfd, "io.stat");
+  _cleanup_free_ char *stat = cell_read_file_or_null (dirfd, "io.stat", 1 << 20);
   cell_jsonw_key (w, "blkio");
   cell_jsonw_object_open (w);
   if (stat && *stat)
@@ -211,7 +205,7 @@ write_hugetlb (int dirfd, struct cell_jsonw *w)
       _cleanup_free_ char *size = xstrndup (de->d_name + 8, n - 16);
       _cleanup_free_ char *maxf = xasprintf ("hugetlb.%s.max", size);
       _cleanup_free_ char *evf = xasprintf ("hugetlb.%s.events", size);
-      _cleanup_free_ char *ev = read_at (dirfd, evf);
+      _cleanup_free_ char *ev = cell_read_file_or_null (dirfd, evf, 1 << 20);
       uint64_t usage = 0, max = 0;
       read_u64 (dirfd, de->d_name, &usage);
       read_u64 (dirfd, maxf, &max);
@@ -252,6 +246,6 @@ cg_oom_kills (const char *path)
   if (cg_mountpoint () == NULL || path == NULL)
     return 0;
   _cleanup_free_ char *p = xasprintf ("%s%s/memory.events", cg_mountpoint (), path);
-  _cleanup_free_ char *text = read_at (AT_FDCWD, p);
+  _cleanup_free_ char *text = cell_read_file_or_null (AT_FDCWD, p, 1 << 20);
   return text ? keyed (text, "oom_kill") : 0;
 }

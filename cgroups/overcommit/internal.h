@@ -18,7 +18,5 @@ int64_t oc_size_bytes (const struct oc_size *s, int64_t total);
 int oc_read_small (int dirfd, const char *file, char *buf, size_t size);
 /* "some avg10=0.00 avg60=1.23 ..." line of a pressure file: avg60 of the some (or full) line; < 0 unknown. */
 double oc_pressure_avg (const char *text, const char *kind, const char *which);
-/* Value of "key N" in a flat-keyed file such as memory.events or cpu.stat; -1 when absent. */
-int64_t oc_flat_key (const char *text, const char *key);
 
 #endif

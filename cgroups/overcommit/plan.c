@@ -51,16 +51,6 @@ oc_pressure_avg (const char *text, const char *kind, const char *which)
   return -1;
 }
 
-int64_t
-oc_flat_key (const char *text, const char *key)
-{
-  size_t kl = strlen (key);
-  for (const char *line = text; line && *line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
-    if (!strncmp (line, key, kl) && line[kl] == ' ')
-      return strtoll (line + kl + 1, NULL, 10);
-  return -1;
-}
-
 /* ---- write lists ---- */
 
 void
@@ -243,13 +233,8 @@ note_unenforced (char **list, const char *what)
 static bool
 group_is_idle (int dirfd)
 {
-  char buf[8] = { 0 };
-  int fd = openat (dirfd, "cpu.idle", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0)
-    return false;
-  ssize_t n = read (fd, buf, sizeof buf - 1);
-  close (fd);
-  return n > 0 && buf[0] == '1';
+  char buf[8];
+  return oc_read_small (dirfd, "cpu.idle", buf, sizeof buf) == 0 && buf[0] == '1';
 }
 
 int

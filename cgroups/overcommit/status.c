@@ -1,6 +1,7 @@
 /* cell: `cell overcommit status`: what was promised (the ledger against capacity and each ratio) and whether
  * the promises hold (the live cgroup files: memory, events, pressure, throttling). */
 #include "internal.h"
+#include "../cgroups.h"
 #include "../../runtime/base/json.h"
 
 #include <errno.h>
@@ -61,11 +62,11 @@ live_read (const char *mount, const char *cgroup, struct live *l)
   char buf[2048];
   if (oc_read_small (fd, "memory.events", buf, sizeof buf) == 0)
     {
-      l->ev_low = oc_flat_key (buf, "low");
-      l->ev_high = oc_flat_key (buf, "high");
-      l->ev_max = oc_flat_key (buf, "max");
-      l->ev_oom = oc_flat_key (buf, "oom");
-      l->ev_oom_kill = oc_flat_key (buf, "oom_kill");
+      l->ev_low = cg_flat_key (buf, "low");
+      l->ev_high = cg_flat_key (buf, "high");
+      l->ev_max = cg_flat_key (buf, "max");
+      l->ev_oom = cg_flat_key (buf, "oom");
+      l->ev_oom_kill = cg_flat_key (buf, "oom_kill");
     }
   for (int r = 0; r < 3; r++)
     {
@@ -81,9 +82,9 @@ live_read (const char *mount, const char *cgroup, struct live *l)
     }
   if (oc_read_small (fd, "cpu.stat", buf, sizeof buf) == 0)
     {
-      l->nr_periods = oc_flat_key (buf, "nr_periods");
-      l->nr_throttled = oc_flat_key (buf, "nr_throttled");
-      l->throttled_usec = oc_flat_key (buf, "throttled_usec");
+      l->nr_periods = cg_flat_key (buf, "nr_periods");
+      l->nr_throttled = cg_flat_key (buf, "nr_throttled");
+      l->throttled_usec = cg_flat_key (buf, "throttled_usec");
     }
 }
 

@@ -74,6 +74,13 @@ cell_read_file_at (int dirfd, const char *path, size_t max, char **out, size_t *
   return 0;
 }
 
+char *
+cell_read_file_or_null (int dirfd, const char *path, size_t max)
+{
+  char *buf = NULL;
+  return cell_read_file_at (dirfd, path, max, &buf, NULL, NULL) < 0 ? NULL : buf;
+}
+
 int
 cell_write_file_at (int dirfd, const char *path, const void *data, size_t len, cell_error_t *err)
 {

@@ -14,6 +14,8 @@ int cell_write_all (int fd, const void *buf, size_t len, cell_error_t *err);
 int cell_read_all (int fd, size_t max, char **out, size_t *len, cell_error_t *err);
 /* Read a file relative to dirfd (AT_FDCWD allowed); max as above. */
 int cell_read_file_at (int dirfd, const char *path, size_t max, char **out, size_t *len, cell_error_t *err);
+/* The same for optional files (cgroup and /proc knobs that may be absent): the text, or NULL on any error. */
+char *cell_read_file_or_null (int dirfd, const char *path, size_t max);
 /* Open an existing file O_WRONLY|O_TRUNC|O_NOFOLLOW and write data (for /proc and /sys knobs). */
 int cell_write_file_at (int dirfd, const char *path, const void *data, size_t len, cell_error_t *err);
 /* Write name in dirfd atomically: tmp file, then rename (no fsync). */
