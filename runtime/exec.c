@@ -272,34 +272,13 @@ exec_child (struct exec_child *x)
     }
   if (!(x->flags & CLONE_NEWPID))
     exec_final (x);
-  /* setns(CLONE_NEWPID) applies to children: fork the process that really runs. It speaks on the sync socket
-   * only after our SYNC_INIT_PID, which `cell exec` expects first: it waits for EOF on this pipe (our exit). */
-  int order[2];
-  if (pipe2 (order, O_CLOEXEC) < 0)
+  /* setns(CLONE_NEWPID) applies to children: fork the process that really runs. */
+  if (cell_sync_fork_reporting (x->sync_fd, &err) < 0)
     {
-      cell_error_errno (&err, "pipe");
       cell_sync_send_error (x->sync_fd, err);
       _exit (1);
     }
-  pid_t pid = fork ();
-  if (pid < 0)
-    {
-      cell_error_errno (&err, "fork");
-      cell_sync_send_error (x->sync_fd, err);
-      _exit (1);
-    }
-  if (pid == 0)
-    {
-      char c;
-      close (order[1]);
-      while (read (order[0], &c, 1) < 0 && errno == EINTR)
-        ;
-      close (order[0]);
-      exec_final (x);
-    }
-  close (order[0]);
-  cell_sync_send (x->sync_fd, SYNC_INIT_PID, pid, NULL, 0, -1, NULL);
-  _exit (0);
+  exec_final (x);
 }
 
 /* The parent's side of exec_send_listener(): the listener fd to the agent, with the process state. */

@@ -102,31 +102,8 @@ stage_namespaces (const struct cell_init_args *a, int procfd, cell_error_t *err)
     }
   if (!cell_plan_needs_fork (plan))
     return 0;
-  /* The init speaks on the sync socket only after SYNC_INIT_PID, which the parent expects first: it waits for
-   * EOF on this pipe, which stage-1's exit gives. */
-  int order[2];
-  if (pipe2 (order, O_CLOEXEC) < 0)
-    return cell_error_errno (err, "pipe");
-  pid_t pid = fork ();
-  if (pid < 0)
-    return cell_error_errno (err, "fork init");
-  if (pid == 0)
-    {
-      char c;
-      close (order[1]);
-      while (read (order[0], &c, 1) < 0 && errno == EINTR)
-        ;
-      close (order[0]);
-      return 0;
-    }
-  close (order[0]);
-  /* stage-1: report the init's pid (in our, the caller's, pid namespace) and go. */
-  if (cell_sync_send (a->sync_fd, SYNC_INIT_PID, pid, NULL, 0, -1, err) < 0)
-    {
-      kill (pid, SIGKILL);
-      fail (a->sync_fd, err);
-    }
-  _exit (0);
+  /* stage-1 reports the init's pid (in our, the caller's, pid namespace) and goes. */
+  return cell_sync_fork_reporting (a->sync_fd, err);
 }
 
 static int

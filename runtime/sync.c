@@ -3,9 +3,12 @@
 #include "base/xalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 int
 cell_sync_send (int sock, enum cell_sync_type type, int32_t code, const void *payload, size_t len, int fd,
@@ -106,4 +109,37 @@ cell_sync_expect (int sock, enum cell_sync_type type, int32_t *code, char **payl
   if (fd)
     *fd = TAKE_FD (rfd);
   return 0;
+}
+
+int
+cell_sync_fork_reporting (int sock, cell_error_t *err)
+{
+  /* The child waits for EOF on this pipe, which our exit gives, after SYNC_INIT_PID went out. */
+  int order[2];
+  if (pipe2 (order, O_CLOEXEC) < 0)
+    return cell_error_errno (err, "pipe");
+  pid_t pid = fork ();
+  if (pid < 0)
+    {
+      close (order[0]);
+      close (order[1]);
+      return cell_error_errno (err, "fork");
+    }
+  if (pid == 0)
+    {
+      char c;
+      close (order[1]);
+      while (read (order[0], &c, 1) < 0 && errno == EINTR)
+        ;
+      close (order[0]);
+      return 0;
+    }
+  close (order[0]);
+  if (cell_sync_send (sock, SYNC_INIT_PID, pid, NULL, 0, -1, err) < 0)
+    {
+      kill (pid, SIGKILL);
+      cell_sync_send_error (sock, *err);
+      _exit (1);
+    }
+  _exit (0);
 }

@@ -82,4 +82,10 @@ void cell_sync_send_error (int sock, const cell_error_t e);
 int cell_sync_expect (int sock, enum cell_sync_type type, int32_t *code, char **payload, size_t *len, int *fd,
                       cell_error_t *err);
 
+/* Fork the process that really runs (after setns/unshare of a pid namespace, which applies to children). The
+ * calling process sends SYNC_INIT_PID with the child's pid and _exits (on failure it kills the child and sends
+ * the error). The child returns 0 only once that message is out: the parent expects it before anything the
+ * child sends. Returns -1 with *err, in the caller, when the pipe or the fork fails. */
+int cell_sync_fork_reporting (int sock, cell_error_t *err);
+
 #endif
