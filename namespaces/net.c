@@ -4,15 +4,16 @@
 #include "../runtime/base/cleanup.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <time.h>
-
-/* <net/if.h> clashes with <linux/if.h>; this is all we need from it. */
-extern unsigned int if_nametoindex (const char *ifname);
 
 static void
 cleanup_mnlp (struct mnl_socket **nl)
@@ -58,20 +59,44 @@ nl_request (struct mnl_socket *nl, char *buf, size_t bufsize, uint32_t seq, cons
     }
 }
 
+static int
+loopback_up_on (struct mnl_socket *nl, cell_error_t *err)
+{
+  if (mnl_socket_bind (nl, 0, MNL_SOCKET_AUTOPID) < 0)
+    return cell_error_errno (err, "netlink: bind");
+  /* Only ever called for a network namespace just made, where "lo" is ifindex 1 (LOOPBACK_IFINDEX): no
+   * lookup by name. */
+  int ifindex = 1;
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  uint32_t seq = (uint32_t) time (NULL);
+  build_link_up (buf, ifindex, seq);
+  return nl_request (nl, buf, sizeof buf, seq, "set 'lo' up", err);
+}
+
 int
 ns_net_loopback_up (cell_error_t *err)
 {
   _cleanup_mnl_ struct mnl_socket *nl = mnl_socket_open2 (NETLINK_ROUTE, SOCK_CLOEXEC);
   if (nl == NULL)
     return cell_error_errno (err, "netlink: open NETLINK_ROUTE socket");
-  if (mnl_socket_bind (nl, 0, MNL_SOCKET_AUTOPID) < 0)
-    return cell_error_errno (err, "netlink: bind");
-  /* "lo" is always ifindex 1 in a fresh network namespace (LOOPBACK_IFINDEX); the lookup covers joined ones. */
-  int ifindex = (int) if_nametoindex ("lo");
-  if (ifindex == 0)
-    ifindex = 1;
-  char buf[MNL_SOCKET_BUFFER_SIZE];
-  uint32_t seq = (uint32_t) time (NULL);
-  build_link_up (buf, ifindex, seq);
-  return nl_request (nl, buf, sizeof buf, seq, "set 'lo' up", err);
+  return loopback_up_on (nl, err);
+}
+
+int
+ns_net_loopback_up_of (int nsfd, cell_error_t *err)
+{
+  /* A socket belongs to the network namespace it was made in, and its requests act there: step in for the
+   * socket() only. */
+  _cleanup_close_ int own = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (own < 0)
+    return cell_error_errno (err, "open '/proc/self/ns/net'");
+  if (setns (nsfd, CLONE_NEWNET) < 0)
+    return cell_error_errno (err, "join the container's network namespace");
+  _cleanup_mnl_ struct mnl_socket *nl = mnl_socket_open2 (NETLINK_ROUTE, SOCK_CLOEXEC);
+  int saved = errno;
+  if (setns (own, CLONE_NEWNET) < 0)
+    abort (); /* stuck in the container's network namespace: nothing more of ours may run there */
+  if (nl == NULL)
+    return errno = saved, cell_error_errno (err, "netlink: open NETLINK_ROUTE socket");
+  return loopback_up_on (nl, err);
 }

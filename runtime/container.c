@@ -58,6 +58,8 @@ struct creation
   int cgroup_fd;
   int cgroup_parents_made; /* ancestors of the cgroup that create made: removed if it fails */
   int sync_fd;
+  bool run; /* `run`: keep sync_fd for the start (cell_opened.sync_fd) */
+  int pidfd; /* of the init when the clone made it (not staged), else -1 */
   int start_fd;
   bool hooks_ran; /* prestart/createRuntime ran: a failure from here on runs poststop (runtime-spec) */
   pid_t child; /* what clone3 returned (stage-1 on the staging path) */
@@ -120,6 +122,8 @@ creation_release (struct creation *c)
     close (c->cgroup_fd);
   if (c->sync_fd >= 0)
     close (c->sync_fd);
+  if (c->pidfd >= 0)
+    close (c->pidfd);
   if (c->start_fd >= 0)
     close (c->start_fd);
   if (c->state_fd >= 0)
@@ -318,6 +322,31 @@ clone_child (struct creation *c, unsigned long flags, cell_error_t *err)
   return pid;
 }
 
+static bool
+init_alive (struct creation *c)
+{
+  if (c->pidfd < 0)
+    return cell_proc_start_time (c->init) == c->st.pid_start;
+  /* A pidfd is readable once its process exited (one poll instead of reading /proc/PID/stat). */
+  struct pollfd p = { c->pidfd, POLLIN, 0 };
+  return poll (&p, 1, 0) == 0;
+}
+
+/* "lo" of the network namespace the clone made for the init (pid, pidfd). */
+static int
+loopback_up (pid_t pid, int pidfd, cell_error_t *err)
+{
+  if (pidfd >= 0 && ns_net_loopback_up_of (pidfd, NULL) == 0)
+    return 0;
+  /* Before 5.8 setns() takes no pidfd: the namespace file, of our child (its pid cannot be reused). */
+  char path[64];
+  snprintf (path, sizeof path, "/proc/%d/ns/net", pid);
+  _cleanup_close_ int ns = open (path, O_RDONLY | O_CLOEXEC);
+  if (ns < 0)
+    return cell_error_errno (err, "open '%s'", path);
+  return ns_net_loopback_up_of (ns, err);
+}
+
 static char *
 creating_state (struct creation *c, const char *status)
 {
@@ -427,13 +456,6 @@ cell_write_pid_file (const char *path, pid_t pid, cell_error_t *err)
   return 0;
 }
 
-static char *
-owner_name (void)
-{
-  struct passwd *pw = getpwuid (geteuid ());
-  return xstrdup (pw ? pw->pw_name : "");
-}
-
 static int
 create_steps (struct creation *c, const char *text, size_t len, cell_error_t *err)
 {
@@ -447,7 +469,6 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
   c->st.bundle = xstrdup (c->bundle);
   c->st.rootfs = xstrdup (c->rootfs);
   c->st.created = cell_now_rfc3339 ();
-  c->st.owner = owner_name ();
   c->st.own_pidns = (c->plan.new_flags & CLONE_NEWPID) != 0;
   /* After the state dir (the id is ours), before the cgroup: a refusal leaves nothing behind. */
   if (cell_oc_admit (c->ctx, c->o->id, c->config, &c->oc, err) < 0)
@@ -455,7 +476,9 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
   if (setup_cgroup (c, err) < 0)
     return -1;
   test_pause ("create:cgroup");
-  if (make_start_socket (c, err) < 0)
+  /* `run` starts the init through the sync socket: its start.sock (state "created" until started) is made
+   * after the clone, off the init's path. */
+  if (!c->run && make_start_socket (c, err) < 0)
     return -1;
   if (cell_exe_copy_open (&c->exe, err) < 0)
     return -1;
@@ -470,6 +493,9 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
     return cell_error_errno (err, "socketpair");
   c->sync_fd = sp[0];
   bool staged = c->plan.needs_staging;
+  /* The clone made the network namespace: we set its "lo" up from outside, in parallel with the init's setup
+   * (~60 us of the kernel's, off the init's path). Staged or in a new user namespace, the init does it. */
+  bool lo_by_parent = !staged && (c->plan.new_flags & CLONE_NEWNET) && !c->plan.new_user;
   c->child = clone_child (c, staged ? 0 : c->plan.new_flags, err);
   if (c->child < 0)
     {
@@ -489,20 +515,26 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
         .sync_fd = sp[1], .start_fd = c->start_fd, .no_pivot = c->o->no_pivot,
         .no_new_keyring = c->o->no_new_keyring, .preserve_fds = c->o->preserve_fds, .staged = staged,
         .seccomp = c->seccomp.len ? &c->seccomp : NULL, .seccomp_agent_fd = c->seccomp_agent_fd,
-        .exe = &c->exe, .st = &c->st,
+        .exe = &c->exe, .st = &c->st, .start_on_sync = c->run, .lo_by_parent = lo_by_parent,
       };
       cell_init_main (&a);
     }
   close (sp[1]);
   /* The init holds the copy now; it is the one to drop it (exe-seal.c). */
   cell_exe_copy_close (&c->exe);
+  if (c->run && make_start_socket (c, err) < 0)
+    return -1;
+  if (!staged)
+    c->pidfd = syscall (SYS_pidfd_open, c->child, 0);
+  if (lo_by_parent && loopback_up (c->child, c->pidfd, err) < 0)
+    return -1;
   if (c->cgroup_fd >= 0 && apply_device_filter (c, err) < 0)
     return -1;
   test_pause ("create:child");
   if (drive_child (c, err) < 0)
     return -1;
   test_pause ("create:ready");
-  if (cell_proc_start_time (c->init) != c->st.pid_start)
+  if (!init_alive (c))
     return cell_error (err, ESRCH, "container init exited during create");
   if (c->o->pid_file && cell_write_pid_file (c->o->pid_file, c->init, err) < 0)
     return -1;
@@ -515,7 +547,8 @@ static int
 create_container (const struct cell_context *ctx, const struct cell_create_opts *o, pid_t *init, int *master,
                   struct cell_opened *out, cell_error_t *err)
 {
-  struct creation c = { .ctx = ctx, .o = o, .state_fd = -1, .cgroup_fd = -1, .sync_fd = -1, .start_fd = -1,
+  struct creation c = { .ctx = ctx, .o = o, .run = out != NULL, .state_fd = -1, .cgroup_fd = -1, .sync_fd = -1,
+                        .pidfd = -1, .start_fd = -1,
                         .master_fd = -1, .seccomp_agent_fd = -1, .exe = { .fd = -1, .tree = -1 } };
   for (size_t i = 0; i < ARRAY_SIZE (c.plan.joins); i++)
     c.plan.joins[i].fd = -1;
@@ -540,7 +573,8 @@ create_container (const struct cell_context *ctx, const struct cell_create_opts 
         close (c.master_fd);
       if (out)
         {
-          *out = (struct cell_opened) { .fd = TAKE_FD (c.state_fd), .st = c.st, .config = TAKE_PTR (c.config) };
+          *out = (struct cell_opened) { .fd = TAKE_FD (c.state_fd), .st = c.st, .config = TAKE_PTR (c.config),
+                                        .sync_fd = TAKE_FD (c.sync_fd) };
           memset (&c.st, 0, sizeof c.st);
         }
     }
@@ -561,6 +595,8 @@ cell_opened_release (struct cell_opened *op)
 {
   if (op->fd >= 0)
     close (op->fd);
+  if (op->sync_fd >= 0)
+    close (op->sync_fd);
   cell_state_release (&op->st);
   cell_config_free (op->config);
 }
@@ -569,7 +605,7 @@ int
 cell_open_container (const struct cell_context *ctx, const char *id, struct cell_opened *op, cell_error_t *err)
 {
   memset (op, 0, sizeof *op);
-  op->fd = -1;
+  op->fd = op->sync_fd = -1;
   if (cell_id_validate (id, err) < 0)
     return -1;
   op->fd = cell_state_open_dir (ctx->root, id, err);
@@ -579,9 +615,26 @@ cell_open_container (const struct cell_context *ctx, const char *id, struct cell
   return op->config ? 0 : -1;
 }
 
+/* `run`: the init waits on the sync socket (sync.h), which it keeps until execve closes it. */
+static int
+signal_start_sync (struct cell_opened *op, cell_error_t *err)
+{
+  unlinkat (op->fd, "start.sock", 0);
+  op->st.started = true;
+  test_pause ("start:connected");
+  if (cell_sync_send (op->sync_fd, SYNC_START, op->st.pid, NULL, 0, -1, err) < 0)
+    return -1;
+  int r = cell_sync_expect_eof (op->sync_fd, err);
+  close (op->sync_fd);
+  op->sync_fd = -1;
+  return r;
+}
+
 static int
 signal_start (struct cell_opened *op, cell_error_t *err)
 {
+  if (op->sync_fd >= 0)
+    return signal_start_sync (op, err);
   struct sockaddr_un sa;
   start_socket_addr (op->fd, &sa);
   _cleanup_close_ int s = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -606,14 +659,18 @@ signal_start (struct cell_opened *op, cell_error_t *err)
   return 0;
 }
 
+/* just_created: `run`, which holds the lock since create checked the init after SYNC_READY; nothing could
+ * have started it meanwhile, and an init that died since makes the start fail all the same. */
 static int
-start_opened (struct cell_opened *op, cell_error_t *err)
+start_opened (struct cell_opened *op, bool just_created, cell_error_t *err)
 {
-  const char *status = cell_state_status (&op->st);
+  const char *status = just_created ? "created" : cell_state_status (&op->st);
   if (strcmp (status, "created") != 0)
     return cell_error (err, EINVAL, "cannot start a container that is %s", status);
   if (signal_start (op, err) < 0)
     return -1;
+  if (op->config->hooks[CELL_HOOK_POSTSTART].n == 0)
+    return 0;
   _cleanup_free_ char *state = cell_state_to_json (&op->st, op->config, "running", false);
   cell_error_t herr = NULL;
   /* runtime-spec: a failing poststart hook is logged, the lifecycle goes on. */
@@ -631,7 +688,7 @@ cell_container_start (const struct cell_context *ctx, const char *id, cell_error
   struct cell_opened op;
   int r = cell_open_container (ctx, id, &op, err);
   if (r == 0)
-    r = start_opened (&op, err);
+    r = start_opened (&op, false, err);
   cell_opened_release (&op);
   return r;
 }
@@ -683,7 +740,9 @@ destroy (const struct cell_context *ctx, struct cell_opened *op, cell_error_t *e
         }
     }
   test_pause ("delete:cgroup");
-  _cleanup_free_ char *state = cell_state_to_json (&op->st, op->config, "stopped", false);
+  _cleanup_free_ char *state = op->config->hooks[CELL_HOOK_POSTSTOP].n == 0
+                                   ? NULL
+                                   : cell_state_to_json (&op->st, op->config, "stopped", false);
   if (cell_state_remove_dir (ctx->root, op->st.id, err) < 0)
     return -1;
   cell_oc_release (ctx, op->st.id);
@@ -779,7 +838,7 @@ cell_container_run (const struct cell_context *ctx, const struct cell_create_opt
   struct cell_opened op;
   if (create_container (ctx, o, &init, o->detach ? NULL : &master, &op, err) < 0)
     return -1;
-  int r = start_opened (&op, err);
+  int r = start_opened (&op, true, err);
   /* Release the lock while the container runs: state, kill and exec must work meanwhile. */
   close (op.fd);
   op.fd = -1;
@@ -802,6 +861,16 @@ cell_container_run (const struct cell_context *ctx, const struct cell_create_opt
   return r;
 }
 
+static char *
+owner_of (int dirfd)
+{
+  struct stat sb;
+  if (fstat (dirfd, &sb) < 0)
+    return xstrdup ("");
+  struct passwd *pw = getpwuid (sb.st_uid);
+  return pw ? xstrdup (pw->pw_name) : xasprintf ("#%u", (unsigned) sb.st_uid);
+}
+
 static void
 list_one (int rootfd, const char *name, struct cell_list_entry *e)
 {
@@ -820,7 +889,9 @@ list_one (int rootfd, const char *name, struct cell_list_entry *e)
   e->status = xstrdup (status);
   e->bundle = TAKE_PTR (st.bundle);
   e->created = TAKE_PTR (st.created);
-  e->owner = st.owner ? TAKE_PTR (st.owner) : xstrdup ("");
+  /* As runc: the owner of the state dir, looked up here rather than at create (no NSS on the start path). An
+   * older state.json may still carry the name. */
+  e->owner = st.owner ? TAKE_PTR (st.owner) : owner_of (fd);
   e->rootfs = TAKE_PTR (st.rootfs);
   e->config = TAKE_PTR (st.config);
   cell_state_release (&st);

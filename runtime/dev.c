@@ -69,8 +69,11 @@ dev_fix_owner (int parentfd, const char *last, const struct dev_node *n, cell_er
   if ((st.st_mode & S_IFMT) != n->type
       || (n->type != S_IFIFO && st.st_rdev != makedev (n->major, n->minor)))
     return cell_error (err, EEXIST, "'%s' exists and is not the expected device", n->path);
-  if (fchownat (fd, "", n->uid, n->gid, AT_EMPTY_PATH) < 0)
+  if ((st.st_uid != n->uid || st.st_gid != n->gid) && fchownat (fd, "", n->uid, n->gid, AT_EMPTY_PATH) < 0)
     return cell_error_errno (err, "chown '%s'", n->path);
+  /* mknod honours the umask (cell_dev_setup clears it); a chown may have cleared setuid/setgid bits. */
+  if ((st.st_mode & 07777) == (n->mode & 07777) && st.st_uid == n->uid && st.st_gid == n->gid)
+    return 0;
   char proc[64];
   snprintf (proc, sizeof proc, "/proc/self/fd/%d", fd);
   if (chmod (proc, n->mode & 07777) < 0)
@@ -78,16 +81,18 @@ dev_fix_owner (int parentfd, const char *last, const struct dev_node *n, cell_er
   return 0;
 }
 
+/* devfd: /dev, already open (the default nodes), or -1 to resolve the node's parent inside the rootfs. */
 static int
-dev_make (struct cell_rootfs *r, const struct dev_node *n, cell_error_t *err)
+dev_make (struct cell_rootfs *r, int devfd, const struct dev_node *n, cell_error_t *err)
 {
   _cleanup_free_ char *parent = NULL, *last = NULL;
   cell_path_split (n->path, &parent, &last);
   if (last[0] == '\0' || strcmp (last, ".") == 0 || strcmp (last, "..") == 0)
     return cell_error (err, EINVAL, "'%s': not a device path", n->path);
-  _cleanup_close_ int parentfd = cell_mkdir_p_in_root (r->rootfd, parent, 0755, err);
-  if (parentfd < 0)
+  _cleanup_close_ int own = devfd >= 0 ? -1 : cell_mkdir_p_in_root (r->rootfd, parent, 0755, err);
+  if (devfd < 0 && own < 0)
     return -1;
+  int parentfd = devfd >= 0 ? devfd : own;
   if (r->userns && n->type != S_IFIFO)
     return dev_bind_host (parentfd, last, n, err);
   if (mknodat (parentfd, last, n->type | (n->mode & 07777), makedev (n->major, n->minor)) < 0)
@@ -130,21 +135,18 @@ dev_config_node (struct cell_rootfs *r, size_t i, cell_error_t *err)
     }
   if (d->path == NULL || d->path[0] == '\0')
     return cell_error (err, EINVAL, "linux.devices[%zu].path: required", i);
-  if (dev_make (r, &n, err) < 0)
+  if (dev_make (r, -1, &n, err) < 0)
     return cell_error_prefix (err, "linux.devices[%zu]", i);
   return 0;
 }
 
 static int
-dev_symlinks (struct cell_rootfs *r, cell_error_t *err)
+dev_symlinks (int devfd, cell_error_t *err)
 {
   static const char *const links[][2] = {
     { "fd", "/proc/self/fd" },       { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
     { "stderr", "/proc/self/fd/2" }, { "core", "/proc/kcore" },
   };
-  _cleanup_close_ int devfd = cell_mkdir_p_in_root (r->rootfd, "/dev", 0755, err);
-  if (devfd < 0)
-    return -1;
   for (size_t i = 0; i < ARRAY_SIZE (links); i++)
     {
       if (strcmp (links[i][0], "core") == 0 && access ("/proc/kcore", F_OK) < 0)
@@ -214,17 +216,24 @@ dev_is_bind_mounted (const struct cell_config *c)
 int
 cell_dev_setup (struct cell_rootfs *r, cell_error_t *err)
 {
+  /* Nodes get their exact modes from mknod: no chmod after each (the process's umask is set at exec). */
+  mode_t saved = umask (0);
+  int ret = 0;
   if (!dev_is_bind_mounted (r->config))
     {
-      for (size_t i = 0; i < ARRAY_SIZE (default_devices); i++)
-        if (dev_make (r, &default_devices[i], err) < 0)
-          return -1;
-      if (dev_symlinks (r, err) < 0)
-        return -1;
+      /* One fd of /dev for all the defaults (resolved inside the rootfs like any other path). */
+      _cleanup_close_ int devfd = cell_mkdir_p_in_root (r->rootfd, "/dev", 0755, err);
+      ret = devfd < 0 ? -1 : 0;
+      for (size_t i = 0; ret == 0 && i < ARRAY_SIZE (default_devices); i++)
+        ret = dev_make (r, devfd, &default_devices[i], err);
+      if (ret == 0)
+        ret = dev_symlinks (devfd, err);
     }
-  for (size_t i = 0; i < r->config->linux.n_devices; i++)
-    if (dev_config_node (r, i, err) < 0)
-      return -1;
+  for (size_t i = 0; ret == 0 && i < r->config->linux.n_devices; i++)
+    ret = dev_config_node (r, i, err);
+  umask (saved);
+  if (ret < 0)
+    return -1;
   if (r->console_fd >= 0 && dev_console (r, err) < 0)
     return cell_error_prefix (err, "/dev/console");
   return 0;

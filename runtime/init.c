@@ -116,7 +116,7 @@ setup_uts_net (const struct cell_init_args *a, cell_error_t *err)
     return cell_error_errno (err, "hostname: sethostname '%s'", c->hostname);
   if (c->domainname && uts && setdomainname (c->domainname, strlen (c->domainname)) < 0)
     return cell_error_errno (err, "domainname: setdomainname '%s'", c->domainname);
-  if (net && net->path == NULL && ns_net_loopback_up (err) < 0)
+  if (net && net->path == NULL && !a->lo_by_parent && ns_net_loopback_up (err) < 0)
     return -1;
   if (!a->no_new_keyring)
     {
@@ -232,13 +232,46 @@ read_start_request (int conn, cell_error_t *err)
   return buf;
 }
 
+/* conn < 0: started by `run` (SYNC_START), which takes errors on the sync socket. */
 _Noreturn static void
-fail_start (int conn, cell_error_t *err)
+fail_start (const struct cell_init_args *a, int conn, cell_error_t *err)
 {
+  if (conn < 0)
+    {
+      cell_sync_send_error (a->sync_fd, *err);
+      _exit (1);
+    }
   /* With strerror: `start` prints the text as it is. */
   _cleanup_free_ char *msg = cell_error_string (*err);
   (void) cell_write_all (conn, msg, strlen (msg), NULL);
   _exit (1);
+}
+
+/* Wait for `start`: a connection on the start socket, which sends the state JSON, or (run) SYNC_START, after
+ * which we build the same state ourselves. Returns the state; *conn is the connection or -1. */
+static char *
+await_start (const struct cell_init_args *a, int *conn, cell_error_t *err)
+{
+  *conn = -1;
+  if (a->start_on_sync)
+    {
+      close (a->start_fd);
+      int32_t pid;
+      /* EOF: `run` died before starting us; nothing to report to. */
+      if (cell_sync_expect (a->sync_fd, SYNC_START, &pid, NULL, NULL, NULL, err) < 0)
+        _exit (1);
+      struct cell_state st = *a->st;
+      st.pid = pid;
+      return cell_state_to_json (&st, a->config, "created", false);
+    }
+  close (a->sync_fd);
+  do
+    *conn = accept4 (a->start_fd, NULL, NULL, SOCK_CLOEXEC);
+  while (*conn < 0 && errno == EINTR);
+  if (*conn < 0)
+    _exit (1);
+  close (a->start_fd);
+  return read_start_request (*conn, err);
 }
 
 /* The seccomp notify hand-over of the init: `cell create` connected to the agent; the message is the
@@ -311,21 +344,14 @@ cell_init_main (const struct cell_init_args *a)
   prctl (PR_SET_PDEATHSIG, 0);
   if (cell_sync_send (a->sync_fd, SYNC_READY, 0, NULL, 0, -1, &err) < 0)
     _exit (1);
-  close (a->sync_fd);
 
   int conn;
-  do
-    conn = accept4 (a->start_fd, NULL, NULL, SOCK_CLOEXEC);
-  while (conn < 0 && errno == EINTR);
-  if (conn < 0)
-    _exit (1);
-  close (a->start_fd);
-  _cleanup_free_ char *state = read_start_request (conn, &err);
+  _cleanup_free_ char *state = await_start (a, &conn, &err);
   if (state == NULL)
-    fail_start (conn, &err);
+    fail_start (a, conn, &err);
   if (cell_hooks_run (a->config, CELL_HOOK_START_CONTAINER, state, &err) < 0)
-    fail_start (conn, &err);
+    fail_start (a, conn, &err);
   listener.state = state;
   cell_process_exec (&a->config->process, exe, a->preserve_fds, &sc, &err);
-  fail_start (conn, &err);
+  fail_start (a, conn, &err);
 }

@@ -29,6 +29,8 @@ struct cell_init_args
   int seccomp_agent_fd; /* connected to linux.seccomp.listenerPath when the filter notifies, else -1 */
   struct cell_exe_copy *exe; /* read-only copy of cell's binary (exe->fd -1: none needed) */
   const struct cell_state *st; /* the state as create made it, but for the pid (for the hooks' state) */
+  bool start_on_sync; /* `run`: started by SYNC_START on sync_fd, not through start_fd (see sync.h) */
+  bool lo_by_parent;  /* the new network namespace's "lo" is set up by `cell create` (container.c) */
 };
 
 /* exe-seal.c (CVE-2019-5736): a process that enters a container stops running from cell's binary.
@@ -93,6 +95,7 @@ struct cell_opened
   int fd;
   struct cell_state st;
   struct cell_config *config;
+  int sync_fd; /* `run` only: create's sync socket, on which the init waits for SYNC_START; else -1 */
 };
 /* Open and lock the container's state dir, read its state and parse its saved config. Release in any case. */
 int cell_open_container (const struct cell_context *ctx, const char *id, struct cell_opened *op, cell_error_t *err);

@@ -259,9 +259,18 @@ open_dev_null (int rootfd, cell_error_t *err)
   return TAKE_FD (fd);
 }
 
+/* Masked directories share one empty read-only tmpfs: made for the first, cloned for the others (one
+ * superblock instead of one each). *tmpfs is the mount of the first, kept open until all are done. */
 static int
-mask_dir (int fd, const char *path, cell_error_t *err)
+mask_dir (int fd, int *tmpfs, const char *path, cell_error_t *err)
 {
+  if (*tmpfs >= 0)
+    {
+      _cleanup_close_ int mntfd = cell_mnt_clone (*tmpfs, "", false, err);
+      if (mntfd < 0)
+        return -1;
+      return cell_mnt_move (mntfd, fd, path, err);
+    }
   _cleanup_close_ int fsfd = fsopen ("tmpfs", FSOPEN_CLOEXEC);
   if (fsfd < 0)
     return cell_error_errno (err, "fsopen tmpfs for '%s'", path);
@@ -270,11 +279,21 @@ mask_dir (int fd, const char *path, cell_error_t *err)
   _cleanup_close_ int mntfd = fsmount (fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
   if (mntfd < 0)
     return cell_error_errno (err, "fsmount tmpfs for '%s'", path);
-  return cell_mnt_move (mntfd, fd, path, err);
+  if (cell_mnt_move (mntfd, fd, path, err) < 0)
+    return -1;
+  /* Attached now, in our mount namespace: open_tree can clone it. */
+  *tmpfs = TAKE_FD (mntfd);
+  return 0;
 }
 
+struct mask_fds
+{
+  int null;  /* the container's /dev/null, opened at first use */
+  int tmpfs; /* mask_dir()'s shared tmpfs */
+};
+
 static int
-mask_one (int rootfd, int *nullfd, const char *path, cell_error_t *err)
+mask_one (int rootfd, struct mask_fds *m, const char *path, cell_error_t *err)
 {
   _cleanup_close_ int fd = cell_open_in_root (rootfd, path, O_PATH, 0, NULL);
   struct stat st;
@@ -283,10 +302,10 @@ mask_one (int rootfd, int *nullfd, const char *path, cell_error_t *err)
   if (fd < 0 || fstat (fd, &st) < 0)
     return cell_error_errno (err, "open '%s'", path);
   if (S_ISDIR (st.st_mode))
-    return mask_dir (fd, path, err);
-  if (*nullfd < 0 && (*nullfd = open_dev_null (rootfd, err)) < 0)
+    return mask_dir (fd, &m->tmpfs, path, err);
+  if (m->null < 0 && (m->null = open_dev_null (rootfd, err)) < 0)
     return -1;
-  _cleanup_close_ int mntfd = cell_mnt_clone (*nullfd, "", false, err);
+  _cleanup_close_ int mntfd = cell_mnt_clone (m->null, "", false, err);
   if (mntfd < 0)
     return -1;
   return cell_mnt_move (mntfd, fd, path, err);
@@ -296,11 +315,16 @@ static int
 masked_paths (struct cell_rootfs *r, cell_error_t *err)
 {
   char **v = r->config->linux.masked_paths;
-  _cleanup_close_ int nullfd = -1;
-  for (size_t i = 0; v && v[i]; i++)
-    if (mask_one (r->rootfd, &nullfd, v[i], err) < 0)
-      return cell_error_prefix (err, "linux.maskedPaths[%zu]", i);
-  return 0;
+  struct mask_fds m = { -1, -1 };
+  int ret = 0;
+  for (size_t i = 0; ret == 0 && v && v[i]; i++)
+    if ((ret = mask_one (r->rootfd, &m, v[i], err)) < 0)
+      cell_error_prefix (err, "linux.maskedPaths[%zu]", i);
+  if (m.null >= 0)
+    close (m.null);
+  if (m.tmpfs >= 0)
+    close (m.tmpfs);
+  return ret;
 }
 
 static int

@@ -3,6 +3,7 @@
 #include "base/cleanup.h"
 #include "base/fd.h"
 #include "base/json.h"
+#include "base/log.h"
 #include "base/xalloc.h"
 
 #include <dirent.h>
@@ -281,10 +282,8 @@ char *
 cell_now_rfc3339 (void)
 {
   struct timespec ts;
-  struct tm tm;
-  char buf[64];
+  char buf[CELL_RFC3339_LEN];
   clock_gettime (CLOCK_REALTIME, &ts);
-  gmtime_r (&ts.tv_sec, &tm);
-  strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return xasprintf ("%s.%09ldZ", buf, ts.tv_nsec);
+  cell_rfc3339_utc (buf, &ts);
+  return xstrdup (buf);
 }

@@ -57,7 +57,9 @@ cell_sync_send_error (int sock, const cell_error_t e)
 static int
 recv_one (int sock, struct cell_sync_msg *h, char **payload, int *fd, cell_error_t *err)
 {
-  _cleanup_free_ char *buf = xmalloc (sizeof *h + CELL_SYNC_MAX_PAYLOAD + 1);
+  /* Static, not malloc'd: a quarter megabyte is mmap'd and unmapped by malloc on every message; untouched bss
+   * pages cost nothing. cell is single-threaded. */
+  static char buf[sizeof (struct cell_sync_msg) + CELL_SYNC_MAX_PAYLOAD + 1];
   union
   {
     char buf[CMSG_SPACE (sizeof (int))];
@@ -72,7 +74,7 @@ recv_one (int sock, struct cell_sync_msg *h, char **payload, int *fd, cell_error
   if (r < 0)
     return cell_error_errno (err, "sync: receive");
   if (r == 0)
-    return cell_error (err, 0, "container init exited unexpectedly");
+    return 1; /* EOF */
   if ((size_t) r < sizeof *h)
     return cell_error (err, EPROTO, "sync: short message");
   memcpy (h, buf, sizeof *h);
@@ -91,11 +93,14 @@ int
 cell_sync_expect (int sock, enum cell_sync_type type, int32_t *code, char **payload, size_t *len, int *fd,
                   cell_error_t *err)
 {
-  struct cell_sync_msg h;
+  struct cell_sync_msg h = { 0 };
   _cleanup_free_ char *p = NULL;
   _cleanup_close_ int rfd = -1;
-  if (recv_one (sock, &h, &p, &rfd, err) < 0)
+  int r = recv_one (sock, &h, &p, &rfd, err);
+  if (r < 0)
     return -1;
+  if (r > 0)
+    return cell_error (err, 0, "container init exited unexpectedly");
   if (h.type == SYNC_ERROR)
     return cell_error (err, h.code, "%s", p);
   if (h.type != type)
@@ -109,6 +114,20 @@ cell_sync_expect (int sock, enum cell_sync_type type, int32_t *code, char **payl
   if (fd)
     *fd = TAKE_FD (rfd);
   return 0;
+}
+
+int
+cell_sync_expect_eof (int sock, cell_error_t *err)
+{
+  struct cell_sync_msg h = { 0 };
+  _cleanup_free_ char *p = NULL;
+  _cleanup_close_ int rfd = -1;
+  int r = recv_one (sock, &h, &p, &rfd, err);
+  if (r != 0)
+    return r < 0 ? -1 : 0;
+  if (h.type == SYNC_ERROR)
+    return cell_error (err, h.code, "%s", p);
+  return cell_error (err, EPROTO, "sync: expected the end, got message %u", h.type);
 }
 
 int

@@ -38,7 +38,10 @@
  * start: `cell start` connects to the listening socket <root>/<id>/start.sock that create bound and the init
  * inherited, and sends the state JSON. The init runs the startContainer hooks, finishes the process setup and
  * execs; the accepted connection is close-on-exec, so `start` reads EOF on success, or an error message written
- * by the init when anything after the connect fails. */
+ * by the init when anything after the connect fails.
+ * `run` is create and start in one process: it keeps the sync socket and sends SYNC_START {code: the init's pid}
+ * instead of connecting (start.sock is still made, and removed, so that the state reads the same); the init,
+ * which kept its end (close-on-exec), answers in the same way: EOF once it execs, or SYNC_ERROR. */
 #ifndef CELL_RUNTIME_SYNC_H
 #define CELL_RUNTIME_SYNC_H
 
@@ -60,6 +63,7 @@ enum cell_sync_type
   SYNC_ERROR,
   SYNC_SECCOMP_FD,  /* exec only: the seccomp notify listener (SCM_RIGHTS), sent just before execve */
   SYNC_SECCOMP_ACK, /* exec only: `cell exec` handed it to the agent at linux.seccomp.listenerPath */
+  SYNC_START,       /* run only: start now (code: the init's pid as the runtime sees it) */
 };
 
 struct cell_sync_msg
@@ -81,6 +85,10 @@ void cell_sync_send_error (int sock, const cell_error_t e);
  * optional (NULL to ignore). */
 int cell_sync_expect (int sock, enum cell_sync_type type, int32_t *code, char **payload, size_t *len, int *fd,
                       cell_error_t *err);
+
+/* Wait for the other end to close (0), e.g. by execve of a close-on-exec socket; a SYNC_ERROR instead becomes
+ * *err, any other message is a protocol error. */
+int cell_sync_expect_eof (int sock, cell_error_t *err);
 
 /* Fork the process that really runs (after setns/unshare of a pid namespace, which applies to children). The
  * calling process sends SYNC_INIT_PID with the child's pid and _exits (on failure it kills the child and sends

@@ -211,9 +211,8 @@ int
 cell_mkdir_p_in_root (int rootfd, const char *path, mode_t mode, cell_error_t *err)
 {
   _cleanup_free_ char *buf = xstrdup (path);
-  _cleanup_close_ int cur = openat (rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (cur < 0)
-    return cell_error_errno (err, "open root of '%s'", path);
+  /* -1 stands for rootfd itself until the first component: no fd of our own to open and close for it. */
+  _cleanup_close_ int cur = -1;
   char *p = buf;
   while (*p)
     {
@@ -224,25 +223,24 @@ cell_mkdir_p_in_root (int rootfd, const char *path, mode_t mode, cell_error_t *e
       char *end = p + strcspn (p, "/");
       char saved = *end;
       *end = '\0';
+      int next;
       if (strcmp (p, ".") != 0 && strcmp (p, "..") != 0)
-        {
-          int next = mkdir_step (rootfd, cur, buf, p, mode, err);
-          if (next < 0)
-            return -1;
-          close (cur);
-          cur = next;
-        }
-      else
-        {
-          /* ".." must be resolved as the kernel would, inside the root. */
-          int next = cell_open_in_root (rootfd, buf, O_PATH | O_DIRECTORY, 0, err);
-          if (next < 0)
-            return -1;
-          close (cur);
-          cur = next;
-        }
+        next = mkdir_step (rootfd, cur >= 0 ? cur : rootfd, buf, p, mode, err);
+      else /* ".." must be resolved as the kernel would, inside the root. */
+        next = cell_open_in_root (rootfd, buf, O_PATH | O_DIRECTORY, 0, err);
+      if (next < 0)
+        return -1;
+      if (cur >= 0)
+        close (cur);
+      cur = next;
       *end = saved;
       p = end;
+    }
+  if (cur < 0)
+    {
+      cur = openat (rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (cur < 0)
+        return cell_error_errno (err, "open root of '%s'", path);
     }
   return TAKE_FD (cur);
 }

@@ -46,16 +46,26 @@ cell_log_fd (void)
   return log_fd;
 }
 
-/* RFC 3339 with nanoseconds, UTC: 2024-05-01T12:00:00.123456789Z */
-static void
-format_time (char *buf, size_t size)
+/* RFC 3339 with nanoseconds, UTC: 2024-05-01T12:00:00.123456789Z. Civil date from the day count by hand:
+ * gmtime_r() would read the zoneinfo file on first use (glibc's tzset), on every `cell create`. */
+void
+cell_rfc3339_utc (char buf[static CELL_RFC3339_LEN], const struct timespec *ts)
 {
-  struct timespec ts;
-  struct tm tm;
-  clock_gettime (CLOCK_REALTIME, &ts);
-  gmtime_r (&ts.tv_sec, &tm);
-  size_t n = strftime (buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf (buf + n, size - n, ".%09ldZ", ts.tv_nsec);
+  long long days = ts->tv_sec / 86400, secs = ts->tv_sec % 86400;
+  if (secs < 0)
+    secs += 86400, days--;
+  /* Days since 0000-03-01 in 400-year eras of 146097 days; March-based years put the leap day last. */
+  days += 719468;
+  long long era = (days >= 0 ? days : days - 146096) / 146097;
+  long long doe = days - era * 146097;
+  long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  long long mp = (5 * doy + 2) / 153;
+  int day = (int) (doy - (153 * mp + 2) / 5 + 1);
+  int month = (int) (mp < 10 ? mp + 3 : mp - 9);
+  long long year = yoe + era * 400 + (month <= 2);
+  snprintf (buf, CELL_RFC3339_LEN, "%04lld-%02d-%02dT%02lld:%02lld:%02lld.%09ldZ", year, month, day, secs / 3600,
+            secs / 60 % 60, secs % 60, (long) ts->tv_nsec);
 }
 
 /* Append s to out as the inside of a JSON string (also right for logrus's quoted text values). */
@@ -80,12 +90,14 @@ append_escaped (FILE *out, const char *s)
 static char *
 format_line (enum cell_log_level level, const char *msg)
 {
-  char *line = NULL, now[64];
+  char *line = NULL, now[CELL_RFC3339_LEN];
+  struct timespec ts;
   size_t len = 0;
   FILE *out = open_memstream (&line, &len);
   if (out == NULL)
     abort ();
-  format_time (now, sizeof now);
+  clock_gettime (CLOCK_REALTIME, &ts);
+  cell_rfc3339_utc (now, &ts);
   if (log_format == CELL_LOG_JSON)
     fprintf (out, "{\"level\":\"%s\",\"msg\":\"", level_names[level]);
   else if (log_fd >= 0)

@@ -27,4 +27,9 @@ void cell_log (enum cell_log_level level, const char *fmt, ...) __attribute__ ((
 /* The log fd (or -1), so a forked child can close it before execve. */
 int cell_log_fd (void);
 
+/* ts as RFC 3339 UTC with nanoseconds (2024-05-01T12:00:00.123456789Z), as runc writes times. */
+#define CELL_RFC3339_LEN 40
+struct timespec;
+void cell_rfc3339_utc (char buf[static CELL_RFC3339_LEN], const struct timespec *ts);
+
 #endif

@@ -105,6 +105,29 @@ def test_start_container_hook_runs_before_process(rt, bundle, hooks):
     assert r.stdout.strip() == "seen"
 
 
+@pytest.mark.parametrize("how", ["run", "create+start"])
+def test_failing_start_container_hook(rt, bundle, hooks, how):
+    """runtime-spec: a failing startContainer hook is an error, the container stops and the process never
+    runs. `run` starts the init over its sync socket and `start` over start.sock: both report it."""
+    if rt.name != "cell":
+        pytest.skip("runc 1.1.5 and crun 1.8.1 report success from start/run when startContainer fails")
+    bundle.config["hooks"] = {"startContainer": [hooks.hook("startContainer", env=["HOOK_EXIT=7"])],
+                              "poststart": [hooks.hook("poststart")]}
+    bundle.sh("echo process-ran")
+    cid = rt.new_id()
+    if how == "run":
+        r = rt.run(cid, bundle).failed()
+        assert "process-ran" not in r.stdout
+    else:
+        rt.create(cid, bundle)
+        r = rt.start(cid, check=False).failed()
+        rt.wait_status(cid, "stopped")
+        rt.delete(cid)
+    assert "startContainer" in r.stderr, r.describe()
+    assert "poststart" not in hooks.ran()
+    assert rt.list("-q").stdout.split() == []
+
+
 def test_failing_prestart(rt, bundle, hooks):
     """A failing prestart hook fails create and leaves nothing behind."""
     bundle.config["hooks"] = {"prestart": [hooks.hook("prestart", env=["HOOK_EXIT=3"])],

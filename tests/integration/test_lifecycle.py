@@ -1,6 +1,7 @@
 """create / start / state / run / list / kill / delete: the runc command-line contract."""
 import json
 import os
+import pwd
 import time
 
 import pytest
@@ -108,6 +109,8 @@ def test_list(rt, bundle):
     assert entries[created]["status"] == "created"
     assert entries[running]["pid"] == rt.state(running)["pid"]
     assert os.path.samefile(entries[running]["bundle"], bundle.path)
+    # The owner of the state dir, looked up when listing (as runc does).
+    assert entries[running]["owner"] == entries[created]["owner"] == pwd.getpwuid(os.geteuid()).pw_name
     if rt.name != "crun":  # crun 1.8 lists only id, pid, status, bundle, created and owner
         assert entries[running]["ociVersion"]
         assert os.path.samefile(entries[running]["rootfs"], bundle.path / "rootfs")
