@@ -58,8 +58,8 @@ int ns_write_time_offsets (int procdirfd, const struct cell_linux *l, cell_error
 
 /* In the current, newly made network namespace, set "lo" up (RTM_NEWLINK, IFF_UP) through libmnl. */
 int ns_net_loopback_up (cell_error_t *err);
-/* The same from outside: nsfd is the namespace (a pidfd of a process in it works since 5.8); the caller
- * steps in for the socket() only, and needs CAP_SYS_ADMIN for that. */
+/* The same from outside: nsfd is the namespace; the caller steps in for the socket() only, and needs
+ * CAP_SYS_ADMIN for that. */
 int ns_net_loopback_up_of (int nsfd, cell_error_t *err);
 
 #endif

@@ -332,13 +332,11 @@ init_alive (struct creation *c)
   return poll (&p, 1, 0) == 0;
 }
 
-/* "lo" of the network namespace the clone made for the init (pid, pidfd). */
+/* "lo" of the network namespace the clone made for the init: through the namespace file of our child (its pid
+ * cannot be reused), which every kernel's setns() takes. */
 static int
-loopback_up (pid_t pid, int pidfd, cell_error_t *err)
+loopback_up (pid_t pid, cell_error_t *err)
 {
-  if (pidfd >= 0 && ns_net_loopback_up_of (pidfd, NULL) == 0)
-    return 0;
-  /* Before 5.8 setns() takes no pidfd: the namespace file, of our child (its pid cannot be reused). */
   char path[64];
   snprintf (path, sizeof path, "/proc/%d/ns/net", pid);
   _cleanup_close_ int ns = open (path, O_RDONLY | O_CLOEXEC);
@@ -526,7 +524,7 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
     return -1;
   if (!staged)
     c->pidfd = syscall (SYS_pidfd_open, c->child, 0);
-  if (lo_by_parent && loopback_up (c->child, c->pidfd, err) < 0)
+  if (lo_by_parent && loopback_up (c->child, err) < 0)
     return -1;
   if (c->cgroup_fd >= 0 && apply_device_filter (c, err) < 0)
     return -1;
@@ -659,12 +657,12 @@ signal_start (struct cell_opened *op, cell_error_t *err)
   return 0;
 }
 
-/* just_created: `run`, which holds the lock since create checked the init after SYNC_READY; nothing could
+/* With op->sync_fd, `run`: it holds the lock since create checked the init after SYNC_READY; nothing could
  * have started it meanwhile, and an init that died since makes the start fail all the same. */
 static int
-start_opened (struct cell_opened *op, bool just_created, cell_error_t *err)
+start_opened (struct cell_opened *op, cell_error_t *err)
 {
-  const char *status = just_created ? "created" : cell_state_status (&op->st);
+  const char *status = op->sync_fd >= 0 ? "created" : cell_state_status (&op->st);
   if (strcmp (status, "created") != 0)
     return cell_error (err, EINVAL, "cannot start a container that is %s", status);
   if (signal_start (op, err) < 0)
@@ -688,7 +686,7 @@ cell_container_start (const struct cell_context *ctx, const char *id, cell_error
   struct cell_opened op;
   int r = cell_open_container (ctx, id, &op, err);
   if (r == 0)
-    r = start_opened (&op, false, err);
+    r = start_opened (&op, err);
   cell_opened_release (&op);
   return r;
 }
@@ -838,7 +836,7 @@ cell_container_run (const struct cell_context *ctx, const struct cell_create_opt
   struct cell_opened op;
   if (create_container (ctx, o, &init, o->detach ? NULL : &master, &op, err) < 0)
     return -1;
-  int r = start_opened (&op, true, err);
+  int r = start_opened (&op, err);
   /* Release the lock while the container runs: state, kill and exec must work meanwhile. */
   close (op.fd);
   op.fd = -1;
