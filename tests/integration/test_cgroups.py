@@ -4,6 +4,7 @@ Tests marked cgroup_v2 need real controllers in /sys/fs/cgroup (a pure cgroup v2
 `make check` runs them there); elsewhere they skip. The others need only a cgroup v2 view (cgroup.freeze,
 cgroup.procs, cgroup.kill work without controllers) and run in the normal suite.
 """
+import contextlib
 import json
 import os
 import subprocess
@@ -237,20 +238,27 @@ def test_cgroups_path_dotdot(rt, bundle):
     assert "linux.cgroupsPath" in r.stderr and "'..'" in r.stderr, r.describe()
 
 
-@pytest.fixture
-def busy_cgroup(rt):
-    """A cgroup of our own holding a sleep process; removed afterwards."""
-    d = CGROUP_ROOT / ("cell-busy-%s" % rt.token)
+@contextlib.contextmanager
+def cgroup_with_sleeper(name):
+    """A cgroup of our own (CGROUP_ROOT/name) holding a sleep process; emptied and removed afterwards."""
+    d = CGROUP_ROOT / name
     d.mkdir()
     p = subprocess.Popen(["sleep", "1000"])
     try:
         (d / "cgroup.procs").write_text(str(p.pid))
-        yield "/" + d.name
+        yield d
     finally:
         p.kill()
         p.wait()
-        wait_for(lambda: not (d / "cgroup.procs").read_text().strip(), what="the busy cgroup to empty")
+        wait_for(lambda: not (d / "cgroup.procs").read_text().strip(), what="cgroup %s to empty" % name)
         d.rmdir()
+
+
+@pytest.fixture
+def busy_cgroup(rt):
+    """Its cgroupsPath."""
+    with cgroup_with_sleeper("cell-busy-%s" % rt.token) as d:
+        yield "/" + d.name
 
 
 @pytest.mark.cell_only
@@ -346,17 +354,8 @@ def test_failed_create_removes_made_parents(rt, bundle):
 @pytest.fixture
 def busy_parent(rt):
     """A cgroup of ours holding a process, for a container below it."""
-    d = CGROUP_ROOT / ("cell-parent-%s" % rt.token)
-    d.mkdir()
-    p = subprocess.Popen(["sleep", "1000"])
-    try:
-        (d / "cgroup.procs").write_text(str(p.pid))
+    with cgroup_with_sleeper("cell-parent-%s" % rt.token) as d:
         yield d
-    finally:
-        p.kill()
-        p.wait()
-        wait_for(lambda: not (d / "cgroup.procs").read_text().strip(), what="the parent cgroup to empty")
-        d.rmdir()
 
 
 @cgroup_v2
