@@ -8,6 +8,9 @@
 PREFIX ?= /usr/local
 DESTDIR ?=
 CC ?= cc
+# The library flags below are computed when make reads this file. On a new machine the libraries are not there
+# yet, so every target that runs `make deps` first (demo, check, bench, fuzz) builds through a new `$(MAKE)`,
+# which reads this file again after deps have installed them; none of them lists `cell` as a prerequisite.
 PKGS := libseccomp libcap yajl libmnl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -59,9 +62,15 @@ $(BUILD)/libcell.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/%.o: %.c $(HEADERS)
+$(BUILD)/%.o: %.c $(HEADERS) | have-libs
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+# Without the libraries the build would fail on a missing header or with a page of undefined references: say
+# what to do instead, before compiling anything.
+PKG_MISSING := $(shell pkg-config --exists $(PKGS) $(IMAGE_PKGS) 2>/dev/null || echo 1)
+have-libs:
+	@$(if $(PKG_MISSING),echo "cell: libraries missing (pkg-config $(PKGS) $(IMAGE_PKGS)): run make deps" >&2; exit 1)
 
 # Unit tests build with ASan/UBSan in their own tree.
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -78,7 +87,8 @@ unit: $(UNIT_BIN)
 deps:
 	@tests/deps.sh
 
-demo: deps cell
+demo: deps
+	@$(MAKE) --no-print-directory cell
 	@tests/demo.sh
 
 check: deps
@@ -86,7 +96,8 @@ check: deps
 	@$(MAKE) --no-print-directory -B $(BUILD)/asan/libcell.a
 	@tests/check.sh
 
-bench: deps cell
+bench: deps
+	@$(MAKE) --no-print-directory cell
 	@tests/bench/run.sh
 
 # make fuzz FUZZ_TIME=N: libFuzzer on the config parser for N seconds (clang, ASan+UBSan, own build tree);
@@ -109,4 +120,4 @@ install: cell
 clean:
 	rm -rf $(BUILD) cell
 
-.PHONY: all unit deps demo check bench fuzz install clean
+.PHONY: all have-libs unit deps demo check bench fuzz install clean
