@@ -105,6 +105,8 @@ TEST (write_idmaps)
   CHECK (pid >= 0);
   if (pid == 0)
     {
+      /* Only the parent may hold done's write end: if the parent fails early, we see EOF and end. */
+      close (done[1]);
       char c = unshare (CLONE_NEWUSER) == 0 ? 'y' : 'n';
       (void) !write (ready[1], &c, 1);
       (void) !read (done[0], &c, 1);
@@ -152,6 +154,8 @@ TEST (idmaps_read_back)
   CHECK (pid >= 0);
   if (pid == 0)
     {
+      /* Only the parent may hold done's write end: if the parent fails early, we see EOF and end. */
+      close (done[1]);
       char c = unshare (CLONE_NEWUSER) == 0 ? 'y' : 'n';
       (void) !write (ready[1], &c, 1);
       (void) !read (done[0], &c, 1);
