@@ -4,7 +4,7 @@
 # - Debian or Ubuntu, not root: the missing packages and the command that installs them are printed; exit 1.
 # - Not Debian (no dpkg/apt-get): what is needed is named, nothing is changed; exit 1.
 BUILD="gcc make pkg-config libseccomp-dev libcap-dev libyajl-dev libmnl-dev libarchive-dev libssl-dev"
-TEST="busybox-static python3 python3-pytest python3-jsonschema iproute2 crun runc util-linux time clang umoci skopeo zstd procps"
+TEST="busybox-static python3 python3-pytest python3-jsonschema iproute2 crun runc util-linux time clang libclang-rt-14-dev umoci skopeo zstd procps"
 # the cgroup v2 suite's VM (tests/vm): qemu, a Debian kernel, cpio for its initrd
 VM="qemu-system-x86 linux-image-amd64 cpio"
 # the fresh-machine check (tests/fresh/run) builds a new Debian in a chroot
