@@ -7,6 +7,7 @@
 #include "base/xalloc.h"
 #include "hooks.h"
 #include "internal.h"
+#include "mounts.h"
 #include "overcommit.h"
 #include "process.h"
 #include "runtime.h"
@@ -83,6 +84,7 @@ creation_abort (struct creation *c)
     }
   if (c->init > 0 && c->init != c->child)
     waitpid (c->init, NULL, 0); /* only succeeds when we are its subreaper */
+  cell_rootfs_detach_shared (c->rootfs, c->st.rootfs_under_mnt);
   if (c->st.cgroup && c->st.cgroup_created)
     {
       cell_error_t ignored = NULL;
@@ -468,6 +470,10 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
   c->st.rootfs = xstrdup (c->rootfs);
   c->st.created = cell_now_rfc3339 ();
   c->st.own_pidns = (c->plan.new_flags & CLONE_NEWPID) != 0;
+  /* Without a mount namespace of its own the init's rbind of the rootfs lands in ours: what was there before
+   * tells delete what to detach. */
+  if (cell_config_namespace (c->config, CELL_NS_MOUNT) == NULL)
+    c->st.rootfs_under_mnt = cell_mnt_id_of (c->rootfs);
   /* After the state dir (the id is ours), before the cgroup: a refusal leaves nothing behind. */
   if (cell_oc_admit (c->ctx, c->o->id, c->config, &c->oc, err) < 0)
     return -1;
@@ -727,6 +733,7 @@ destroy (const struct cell_context *ctx, struct cell_opened *op, cell_error_t *e
       wait_gone (op->st.pid, op->st.pid_start);
     }
   test_pause ("delete:killed");
+  cell_rootfs_detach_shared (op->st.rootfs, op->st.rootfs_under_mnt);
   if (op->st.cgroup)
     {
       cell_error_t e = NULL;

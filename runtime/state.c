@@ -129,6 +129,11 @@ cell_state_write (int dirfd, const struct cell_state *s, cell_error_t *err)
   cell_jsonw_kv_string (w, "cgroup", s->cgroup);
   cell_jsonw_kv_bool (w, "cgroup_created", s->cgroup_created);
   cell_jsonw_kv_bool (w, "own_pidns", s->own_pidns);
+  if (s->rootfs_under_mnt)
+    {
+      cell_jsonw_key (w, "rootfs_under_mnt");
+      cell_jsonw_uint (w, s->rootfs_under_mnt);
+    }
   cell_jsonw_kv_string (w, "config", s->config);
   cell_jsonw_object_close (w);
   size_t len;
@@ -156,7 +161,7 @@ cell_state_read (int dirfd, struct cell_state *s, cell_error_t *err)
   if (j == NULL)
     return -1;
   int64_t pid = 0;
-  uint64_t start = 0;
+  uint64_t start = 0, under = 0;
   s->id = dup_str (j, "id");
   s->bundle = dup_str (j, "bundle");
   s->rootfs = dup_str (j, "rootfs");
@@ -167,6 +172,8 @@ cell_state_read (int dirfd, struct cell_state *s, cell_error_t *err)
   cell_json_uint64 (cell_json_get (j, "pid_start"), &start);
   s->pid = (pid_t) pid;
   s->pid_start = start;
+  cell_json_uint64 (cell_json_get (j, "rootfs_under_mnt"), &under);
+  s->rootfs_under_mnt = under;
   s->started = faccessat (dirfd, "start.sock", F_OK, AT_SYMLINK_NOFOLLOW) < 0;
   s->config = dup_str (j, "config");
   s->cgroup_created = cell_json_bool (cell_json_get (j, "cgroup_created"));

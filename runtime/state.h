@@ -30,6 +30,9 @@ struct cell_state
   char *cgroup; /* path in the unified hierarchy, NULL when none */
   bool cgroup_created;
   bool own_pidns; /* the container has its own pid namespace: killing init kills all */
+  /* No mount namespace of its own: the mount id at rootfs before the create; delete detaches what the
+   * container stacked on it (cell_rootfs_detach_shared). 0 otherwise. */
+  unsigned long long rootfs_under_mnt;
   char *config;   /* config.json text as created */
 };
 
