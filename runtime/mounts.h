@@ -65,12 +65,11 @@ int cell_mounts_apply (struct cell_rootfs *r, cell_error_t *err);
 int cell_dev_setup (struct cell_rootfs *r, cell_error_t *err);
 /* pivot_root into the rootfs (or MS_MOVE + chroot with no_pivot; chroot alone with r->shared_mntns, where a
  * pivot would take the root of every process of the caller's mount namespace); afterwards "/" is the rootfs
- * and the cwd.
- * Then linux.rootfsPropagation, if set, is applied to the new "/" (as runc, after the pivot so that it cannot
- * reach the host). */
+ * and the cwd. */
 int cell_rootfs_pivot (struct cell_rootfs *r, cell_error_t *err);
 /* After pivot: linux.sysctl (through r->procfd, as the container's namespaces see it), maskedPaths, readonlyPaths,
- * then root.readonly. Missing masked/readonly paths are ignored. */
+ * root.readonly, then linux.rootfsPropagation on the new "/" (after the pivot so that it cannot reach the host,
+ * last so that "runbindable" cannot refuse the masks' binds). Missing masked/readonly paths are ignored. */
 int cell_rootfs_finalize (struct cell_rootfs *r, cell_error_t *err);
 /* A container without a mount namespace of its own leaves its rbind of the rootfs (with its mounts under it)
  * in the caller's mount namespace: detach whatever is stacked on rootfs above the mount that was there before

@@ -251,15 +251,6 @@ cell_rootfs_pivot (struct cell_rootfs *r, cell_error_t *err)
     return -1;
   if (chdir ("/") < 0)
     return cell_error_errno (err, "chdir '/'");
-  /* rootfsPropagation on the new "/", now that it cannot reach the host's "/" (as runc). */
-  if (r->config->linux.rootfs_propagation)
-    {
-      unsigned long prop;
-      if (root_propagation (r->config, &prop, err) < 0)
-        return -1;
-      if (mount (NULL, "/", NULL, prop, NULL) < 0)
-        return cell_error_errno (err, "set propagation of '/' to %s", r->config->linux.rootfs_propagation);
-    }
   return 0;
 }
 
@@ -413,6 +404,16 @@ cell_rootfs_finalize (struct cell_rootfs *r, cell_error_t *err)
   /* Only "/" itself: the mounts the config placed keep their own flags (runc does the same). */
   if (r->config->root.readonly && cell_mnt_setattr (r->rootfd, MOUNT_ATTR_RDONLY, 0, 0, false, "/", err) < 0)
     return cell_error_prefix (err, "root.readonly");
+  /* rootfsPropagation on the new "/", now that it cannot reach the host's "/" (as runc), and last: once
+   * "runbindable", nothing under "/" could be cloned any more (masking binds /dev/null). */
+  if (r->config->linux.rootfs_propagation)
+    {
+      unsigned long prop;
+      if (root_propagation (r->config, &prop, err) < 0)
+        return -1;
+      if (mount (NULL, "/", NULL, prop, NULL) < 0)
+        return cell_error_errno (err, "set propagation of '/' to %s", r->config->linux.rootfs_propagation);
+    }
   return 0;
 }
 
