@@ -98,16 +98,11 @@ creation_abort (struct creation *c)
   if (c->oc.admitted)
     cell_oc_release (c->ctx, c->o->id);
   /* runtime-spec lifecycle: a failing prestart, createRuntime or createContainer hook stops the container,
-   * which is then destroyed and its poststop hooks run. */
+   * which is then destroyed and its poststop hooks run (each failure a warning, the rest still run). */
   if (c->hooks_ran)
     {
       _cleanup_free_ char *state = cell_state_to_json (&c->st, c->config, "stopped", false);
-      cell_error_t herr = NULL;
-      if (cell_hooks_run (c->config, CELL_HOOK_POSTSTOP, state, &herr) < 0)
-        {
-          cell_warning ("%s", herr->msg);
-          cell_error_free (&herr);
-        }
+      cell_hooks_run_all (c->config, CELL_HOOK_POSTSTOP, state);
     }
 }
 
@@ -663,10 +658,12 @@ signal_start (struct cell_opened *op, cell_error_t *err)
   return 0;
 }
 
+static int destroy (const struct cell_context *ctx, struct cell_opened *op, cell_error_t *err);
+
 /* With op->sync_fd, `run`: it holds the lock since create checked the init after SYNC_READY; nothing could
  * have started it meanwhile, and an init that died since makes the start fail all the same. */
 static int
-start_opened (struct cell_opened *op, cell_error_t *err)
+start_opened (const struct cell_context *ctx, struct cell_opened *op, cell_error_t *err)
 {
   const char *status = op->sync_fd >= 0 ? "created" : cell_state_status (&op->st);
   if (strcmp (status, "created") != 0)
@@ -676,14 +673,17 @@ start_opened (struct cell_opened *op, cell_error_t *err)
   if (op->config->hooks[CELL_HOOK_POSTSTART].n == 0)
     return 0;
   _cleanup_free_ char *state = cell_state_to_json (&op->st, op->config, "running", false);
-  cell_error_t herr = NULL;
-  /* runtime-spec: a failing poststart hook is logged, the lifecycle goes on. */
-  if (cell_hooks_run (op->config, CELL_HOOK_POSTSTART, state, &herr) < 0)
+  if (cell_hooks_run (op->config, CELL_HOOK_POSTSTART, state, err) == 0)
+    return 0;
+  /* runtime-spec 1.3 lifecycle step 9: a failing poststart hook is an error, the container is stopped and the
+   * lifecycle goes on at step 12: destroyed (killed, cgroup and state removed), then its poststop hooks. */
+  cell_error_t ignored = NULL;
+  if (destroy (ctx, op, &ignored) < 0)
     {
-      cell_warning ("%s", herr->msg);
-      cell_error_free (&herr);
+      cell_warning ("container '%s': %s", op->st.id, ignored->msg);
+      cell_error_free (&ignored);
     }
-  return 0;
+  return -1;
 }
 
 int
@@ -692,7 +692,7 @@ cell_container_start (const struct cell_context *ctx, const char *id, cell_error
   struct cell_opened op;
   int r = cell_open_container (ctx, id, &op, err);
   if (r == 0)
-    r = start_opened (&op, err);
+    r = start_opened (ctx, &op, err);
   cell_opened_release (&op);
   return r;
 }
@@ -751,12 +751,9 @@ destroy (const struct cell_context *ctx, struct cell_opened *op, cell_error_t *e
   if (cell_state_remove_dir (ctx->root, op->st.id, err) < 0)
     return -1;
   cell_oc_release (ctx, op->st.id);
-  cell_error_t herr = NULL;
-  if (cell_hooks_run (op->config, CELL_HOOK_POSTSTOP, state, &herr) < 0)
-    {
-      cell_warning ("%s", herr->msg);
-      cell_error_free (&herr);
-    }
+  /* runtime-spec 1.3 lifecycle step 13: a failing poststop hook is a warning; the others and delete go on. */
+  if (state)
+    cell_hooks_run_all (op->config, CELL_HOOK_POSTSTOP, state);
   return 0;
 }
 
@@ -843,7 +840,7 @@ cell_container_run (const struct cell_context *ctx, const struct cell_create_opt
   struct cell_opened op;
   if (create_container (ctx, o, &init, o->detach ? NULL : &master, &op, err) < 0)
     return -1;
-  int r = start_opened (&op, err);
+  int r = start_opened (ctx, &op, err);
   /* Release the lock while the container runs: state, kill and exec must work meanwhile. */
   close (op.fd);
   op.fd = -1;
