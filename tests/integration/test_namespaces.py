@@ -180,6 +180,24 @@ def test_hostname_without_uts_refused(rt, bundle):
     assert os.uname().nodename != "nope"
 
 
+def test_hostname_in_joined_uts_namespace(rt, bundle, make_bundle):
+    """A uts namespace joined by path and a hostname: set in the joined namespace (as runc and crun), which the
+    other container sees; the host's stays."""
+    bundle.check("sigwait")
+    first = rt.started(bundle)
+    pid = rt.state(first)["pid"]
+    other = make_bundle()
+    other.set_namespace("uts", "/proc/%d/ns/uts" % pid)
+    other.config["hostname"] = "joined.test"
+    f = rt.run_check(other, "ns", "hostname")
+    assert f.ns()["uts"] == str(os.stat("/proc/%d/ns/uts" % pid).st_ino)
+    assert f["hostname"] == "joined.test"
+    seen = subprocess.run(["nsenter", "-t", str(pid), "-u", "hostname"], capture_output=True, text=True, check=True)
+    assert seen.stdout.strip() == "joined.test"
+    assert os.uname().nodename != "joined.test"
+    rt.delete(first, force=True)
+
+
 def test_user_namespace(rt, bundle):
     bundle.set_namespace("user")
     bundle.linux["uidMappings"] = USERNS_MAP
