@@ -319,6 +319,24 @@ clone_child (struct creation *c, unsigned long flags, cell_error_t *err)
   return pid;
 }
 
+/* The init died during create (or a step on it failed as it did): it sends SYNC_ERROR before it _exit()s, so
+ * its own error may be queued on the sync socket although we saw its death first. That one is reported;
+ * otherwise *err as it is, or (NULL) that it exited. Returns -1. */
+static int
+init_failed (struct creation *c, cell_error_t *err)
+{
+  cell_error_t child = NULL;
+  if (cell_sync_pending_error (c->sync_fd, &child) < 0)
+    {
+      cell_error_free (err);
+      *err = child;
+      return -1;
+    }
+  if (*err == NULL)
+    return cell_error (err, ESRCH, "container init exited during create");
+  return -1;
+}
+
 static bool
 init_alive (struct creation *c)
 {
@@ -417,7 +435,7 @@ drive_child (struct creation *c, cell_error_t *err)
   c->st.pid = c->init;
   c->st.pid_start = cell_proc_start_time (c->init);
   if (c->st.pid_start == 0)
-    return cell_error (err, ESRCH, "container init exited during create");
+    return init_failed (c, err);
   if (cell_state_write (c->state_fd, &c->st, err) < 0)
     return -1;
   test_pause ("create:state");
@@ -526,7 +544,7 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
   if (!staged)
     c->pidfd = syscall (SYS_pidfd_open, c->child, 0);
   if (lo_by_parent && loopback_up (c->child, err) < 0)
-    return -1;
+    return init_failed (c, err);
   if (c->cgroup_fd >= 0 && apply_device_filter (c, err) < 0)
     return -1;
   test_pause ("create:child");
@@ -534,7 +552,7 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
     return -1;
   test_pause ("create:ready");
   if (!init_alive (c))
-    return cell_error (err, ESRCH, "container init exited during create");
+    return init_failed (c, err);
   if (c->o->pid_file && cell_write_pid_file (c->o->pid_file, c->init, err) < 0)
     return -1;
   return 0;

@@ -90,6 +90,11 @@ int cell_sync_expect (int sock, enum cell_sync_type type, int32_t *code, char **
  * *err, any other message is a protocol error. */
 int cell_sync_expect_eof (int sock, cell_error_t *err);
 
+/* What a child that died left on the socket: skips queued messages up to a SYNC_ERROR, which becomes *err
+ * (returns -1); 0 when none is queued (never waits). The parent's way to report the child's own error rather
+ * than its death, which it may see first (/proc, its namespaces) although the error was sent before. */
+int cell_sync_pending_error (int sock, cell_error_t *err);
+
 /* Fork the process that really runs (after setns/unshare of a pid namespace, which applies to children). The
  * calling process sends SYNC_INIT_PID with the child's pid and _exits (on failure it kills the child and sends
  * the error). The child returns 0 only once that message is out: the parent expects it before anything the
