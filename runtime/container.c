@@ -486,7 +486,14 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
   /* Without a mount namespace of its own the init's rbind of the rootfs lands in ours: what was there before
    * tells delete what to detach. */
   if (cell_config_namespace (c->config, CELL_NS_MOUNT) == NULL)
-    c->st.rootfs_under_mnt = cell_mnt_id_of (c->rootfs);
+    {
+      c->st.rootfs_under_mnt = cell_mnt_id_of (c->rootfs);
+      if (c->st.rootfs_under_mnt == 0)
+        return cell_error_errno (err, "root.path: statx '%s'", c->rootfs);
+      /* For `delete --force` should we be killed before state.json. */
+      if (cell_state_note_rootfs_mount (c->state_fd, c->rootfs, c->st.rootfs_under_mnt, err) < 0)
+        return -1;
+    }
   /* After the state dir (the id is ours), before the cgroup: a refusal leaves nothing behind. */
   if (cell_oc_admit (c->ctx, c->o->id, c->config, &c->oc, err) < 0)
     return -1;
@@ -775,8 +782,9 @@ destroy (const struct cell_context *ctx, struct cell_opened *op, cell_error_t *e
   return 0;
 }
 
-/* What a create killed before state.json left (see state.h): its cgroup, with whatever runs in it, and the
- * directory. Nothing else can exist: the init dies with create until state.json names it. */
+/* What a create killed before state.json left (see state.h): its cgroup, with whatever runs in it, the rootfs
+ * bind of a container without a mount namespace, and the directory. Nothing else can exist: the init dies with
+ * create until state.json names it. */
 static int
 delete_incomplete (const struct cell_context *ctx, const char *id, cell_error_t *err)
 {
@@ -786,6 +794,9 @@ delete_incomplete (const struct cell_context *ctx, const char *id, cell_error_t 
   _cleanup_free_ char *cgroup = cell_state_noted_cgroup (fd);
   if (cgroup && cg_destroy (cgroup, err) < 0)
     return -1;
+  unsigned long long under = 0;
+  _cleanup_free_ char *rootfs = cell_state_noted_rootfs_mount (fd, &under);
+  cell_rootfs_detach_shared (rootfs, under);
   return cell_state_remove_dir (ctx->root, id, err);
 }
 

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -95,6 +96,31 @@ cell_state_open_incomplete (const char *root, const char *id, cell_error_t *err)
   if (faccessat (fd, "state.json", F_OK, 0) == 0)
     return cell_error (err, EEXIST, "container '%s' is complete", id);
   return TAKE_FD (fd);
+}
+
+int
+cell_state_note_rootfs_mount (int dirfd, const char *rootfs, unsigned long long under, cell_error_t *err)
+{
+  _cleanup_free_ char *target = xasprintf ("%llu:%s", under, rootfs);
+  if (symlinkat (target, dirfd, "rootfs-mount") < 0)
+    return cell_error_errno (err, "symlink 'rootfs-mount'");
+  return 0;
+}
+
+char *
+cell_state_noted_rootfs_mount (int dirfd, unsigned long long *under)
+{
+  char buf[PATH_MAX + 32];
+  ssize_t n = readlinkat (dirfd, "rootfs-mount", buf, sizeof buf - 1);
+  if (n <= 0)
+    return NULL;
+  buf[n] = '\0';
+  char *end;
+  errno = 0;
+  *under = strtoull (buf, &end, 10);
+  if (errno || end == buf || *end != ':' || end[1] != '/')
+    return NULL;
+  return xstrdup (end + 1);
 }
 
 int
