@@ -28,7 +28,8 @@
  *  write state.json, --pid-file; exit                 wait on the start socket (accept)
  *
  *  Either side may send SYNC_ERROR {int code; message} instead of the expected message; the child then
- *  _exit(1)s. The child never prints and never calls exit().
+ *  _exit(1)s. The child never prints and never calls exit(). When the parent notices the child's death
+ *  first (its /proc entry, its namespaces), it reads the SYNC_ERROR still queued (cell_sync_pending_error).
  *
  * exec (exec.c) uses the same messages for its child: SYNC_INIT_PID, SYNC_CONSOLE_FD, SYNC_ERROR, and, when the
  * seccomp filter notifies, SYNC_SECCOMP_FD {listener fd} right after the filter is loaded, answered by
