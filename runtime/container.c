@@ -84,7 +84,7 @@ creation_abort (struct creation *c)
     }
   if (c->init > 0 && c->init != c->child)
     waitpid (c->init, NULL, 0); /* only succeeds when we are its subreaper */
-  cell_rootfs_detach_shared (c->rootfs, c->st.rootfs_under_mnt);
+  cell_rootfs_detach_shared (c->rootfs, c->st.rootfs_under_mnt, c->st.rootfs_mntns);
   if (c->st.cgroup && c->st.cgroup_created)
     {
       cell_error_t ignored = NULL;
@@ -488,10 +488,11 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
   if (cell_config_namespace (c->config, CELL_NS_MOUNT) == NULL)
     {
       c->st.rootfs_under_mnt = cell_mnt_id_of (c->rootfs);
-      if (c->st.rootfs_under_mnt == 0)
-        return cell_error_errno (err, "root.path: statx '%s'", c->rootfs);
+      c->st.rootfs_mntns = cell_mntns_of_self ();
+      if (c->st.rootfs_under_mnt == 0 || c->st.rootfs_mntns == 0)
+        return cell_error_errno (err, "root.path: mount id of '%s' or of our mount namespace", c->rootfs);
       /* For `delete --force` should we be killed before state.json. */
-      if (cell_state_note_rootfs_mount (c->state_fd, c->rootfs, c->st.rootfs_under_mnt, err) < 0)
+      if (cell_state_note_rootfs_mount (c->state_fd, &c->st, err) < 0)
         return -1;
     }
   /* After the state dir (the id is ours), before the cgroup: a refusal leaves nothing behind. */
@@ -758,7 +759,7 @@ destroy (const struct cell_context *ctx, struct cell_opened *op, cell_error_t *e
       wait_gone (op->st.pid, op->st.pid_start);
     }
   test_pause ("delete:killed");
-  cell_rootfs_detach_shared (op->st.rootfs, op->st.rootfs_under_mnt);
+  cell_rootfs_detach_shared (op->st.rootfs, op->st.rootfs_under_mnt, op->st.rootfs_mntns);
   if (op->st.cgroup)
     {
       cell_error_t e = NULL;
@@ -794,9 +795,9 @@ delete_incomplete (const struct cell_context *ctx, const char *id, cell_error_t 
   _cleanup_free_ char *cgroup = cell_state_noted_cgroup (fd);
   if (cgroup && cg_destroy (cgroup, err) < 0)
     return -1;
-  unsigned long long under = 0;
-  _cleanup_free_ char *rootfs = cell_state_noted_rootfs_mount (fd, &under);
-  cell_rootfs_detach_shared (rootfs, under);
+  unsigned long long under = 0, mntns = 0;
+  _cleanup_free_ char *rootfs = cell_state_noted_rootfs_mount (fd, &under, &mntns);
+  cell_rootfs_detach_shared (rootfs, under, mntns);
   return cell_state_remove_dir (ctx->root, id, err);
 }
 

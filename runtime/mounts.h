@@ -73,11 +73,15 @@ int cell_rootfs_pivot (struct cell_rootfs *r, cell_error_t *err);
 int cell_rootfs_finalize (struct cell_rootfs *r, cell_error_t *err);
 /* A container without a mount namespace of its own leaves its rbind of the rootfs (with its mounts under it)
  * in the caller's mount namespace: detach whatever is stacked on rootfs above the mount that was there before
- * the create (under_mnt_id, statx STATX_MNT_ID). Runs in the parent, at delete or when a create fails; rootfs
- * is the caller's resolved path (trusted). Best effort. */
-void cell_rootfs_detach_shared (const char *rootfs, unsigned long long under_mnt_id);
+ * the create (under_mnt_id, statx STATX_MNT_ID). Only in that same mount namespace (mntns, the inode of
+ * /proc/self/ns/mnt at create): in another one the path may hold other mounts, with other ids, that are not
+ * ours. Runs in the parent, at delete or when a create fails; rootfs is the caller's resolved path (trusted).
+ * Best effort. */
+void cell_rootfs_detach_shared (const char *rootfs, unsigned long long under_mnt_id, unsigned long long mntns);
 /* The mount id of path (statx STATX_MNT_ID), 0 when it cannot be read. */
 unsigned long long cell_mnt_id_of (const char *path);
+/* The inode of our mount namespace (/proc/self/ns/mnt), 0 when it cannot be read. */
+unsigned long long cell_mntns_of_self (void);
 /* Close rootfd, free rootfs and bundle. */
 void cell_rootfs_release (struct cell_rootfs *r);
 

@@ -183,10 +183,17 @@ cell_mnt_id_of (const char *path)
   return stx.stx_mnt_id;
 }
 
-void
-cell_rootfs_detach_shared (const char *rootfs, unsigned long long under_mnt_id)
+unsigned long long
+cell_mntns_of_self (void)
 {
-  if (rootfs == NULL || under_mnt_id == 0)
+  struct stat st;
+  return stat ("/proc/self/ns/mnt", &st) == 0 ? (unsigned long long) st.st_ino : 0;
+}
+
+void
+cell_rootfs_detach_shared (const char *rootfs, unsigned long long under_mnt_id, unsigned long long mntns)
+{
+  if (rootfs == NULL || under_mnt_id == 0 || mntns == 0 || cell_mntns_of_self () != mntns)
     return;
   /* Normally one mount: our rbind. Bounded, in case something mounted on top of it meanwhile. Lazy: processes
    * of the container that outlived it keep what they had open. */

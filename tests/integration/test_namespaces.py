@@ -260,3 +260,26 @@ def test_ipc_namespace_mqueue(rt, bundle):
     bundle.sh("ls -A /dev/mqueue | wc -l")
     r = rt.run(rt.new_id(), bundle, check=True)
     assert r.stdout.strip() == "0"
+
+
+def test_no_mount_namespace_delete_elsewhere_keeps_foreign_mounts(rt, bundle):
+    """The rootfs is a mount point of the caller's (as containerd's overlay). The container is created and runs
+    in a throwaway mount namespace and is deleted from ours, where the path holds a different mount (our copy,
+    another mount id): delete detaches nothing here, least of all our rootfs mount."""
+    without_mount_namespace(bundle)
+    bundle.check("exit", "0")
+    subprocess.run(["mount", "--bind", str(bundle.rootfs), str(bundle.rootfs)], check=True)
+    try:
+        w = rt.workdir / "elsewhere"
+        w.mkdir()
+        cid = rt.new_id()
+        script = ('"$RT" --root "$S" run -d --bundle "$B" "$ID" > "$W/out" 2>&1 < /dev/null\n'
+                  'until "$RT" --root "$S" state "$ID" | grep -q \'"stopped"\'; do sleep 0.02; done\n')
+        env = dict(os.environ, RT=rt.binary, B=str(bundle.path), ID=cid, W=str(w), S=str(rt.root))
+        p = subprocess.run(["unshare", "-m", "sh", "-c", script], env=env, capture_output=True, text=True,
+                           timeout=TIMEOUT)
+        assert p.returncode == 0, (p.stderr, (w / "out").read_text())
+        rt.delete(cid)
+        assert any(line.split()[4] == str(bundle.rootfs) for line in open("/proc/self/mountinfo"))
+    finally:
+        subprocess.run(["umount", str(bundle.rootfs)], check=False)
