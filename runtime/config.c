@@ -1442,10 +1442,12 @@ check_cross_fields (const struct cell_config *c, cell_error_t *err)
     return -1;
   if ((l->time_monotonic.present || l->time_boottime.present) && !new_namespace (c, CELL_NS_TIME))
     return cell_error (err, 0, "linux.timeOffsets: requires a new time namespace");
-  if (c->hostname && *c->hostname && !new_namespace (c, CELL_NS_UTS))
-    return cell_error (err, 0, "hostname: requires a new uts namespace");
-  if (c->domainname && *c->domainname && !new_namespace (c, CELL_NS_UTS))
-    return cell_error (err, 0, "domainname: requires a new uts namespace");
+  /* A uts namespace joined by path counts, as in runc and crun: the name is set in that namespace. Without one
+   * it would be the host's. */
+  if (c->hostname && *c->hostname && cell_config_namespace (c, CELL_NS_UTS) == NULL)
+    return cell_error (err, 0, "hostname: requires a uts namespace");
+  if (c->domainname && *c->domainname && cell_config_namespace (c, CELL_NS_UTS) == NULL)
+    return cell_error (err, 0, "domainname: requires a uts namespace");
   /* The kernel's limit (__NEW_UTS_LEN); refused here rather than by sethostname in the child. */
   if (c->hostname && strlen (c->hostname) > 64)
     return cell_error (err, 0, "hostname: longer than 64 bytes");

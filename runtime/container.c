@@ -7,6 +7,7 @@
 #include "base/xalloc.h"
 #include "hooks.h"
 #include "internal.h"
+#include "mounts.h"
 #include "overcommit.h"
 #include "process.h"
 #include "runtime.h"
@@ -83,6 +84,7 @@ creation_abort (struct creation *c)
     }
   if (c->init > 0 && c->init != c->child)
     waitpid (c->init, NULL, 0); /* only succeeds when we are its subreaper */
+  cell_rootfs_detach_shared (c->rootfs, c->st.rootfs_under_mnt, c->st.rootfs_mntns);
   if (c->st.cgroup && c->st.cgroup_created)
     {
       cell_error_t ignored = NULL;
@@ -96,16 +98,11 @@ creation_abort (struct creation *c)
   if (c->oc.admitted)
     cell_oc_release (c->ctx, c->o->id);
   /* runtime-spec lifecycle: a failing prestart, createRuntime or createContainer hook stops the container,
-   * which is then destroyed and its poststop hooks run. */
+   * which is then destroyed and its poststop hooks run (each failure a warning, the rest still run). */
   if (c->hooks_ran)
     {
       _cleanup_free_ char *state = cell_state_to_json (&c->st, c->config, "stopped", false);
-      cell_error_t herr = NULL;
-      if (cell_hooks_run (c->config, CELL_HOOK_POSTSTOP, state, &herr) < 0)
-        {
-          cell_warning ("%s", herr->msg);
-          cell_error_free (&herr);
-        }
+      cell_hooks_run_all (c->config, CELL_HOOK_POSTSTOP, state);
     }
 }
 
@@ -322,6 +319,24 @@ clone_child (struct creation *c, unsigned long flags, cell_error_t *err)
   return pid;
 }
 
+/* The init died during create (or a step on it failed as it did): it sends SYNC_ERROR before it _exit()s, so
+ * its own error may be queued on the sync socket although we saw its death first. That one is reported;
+ * otherwise *err as it is, or (NULL) that it exited. Returns -1. */
+static int
+init_failed (struct creation *c, cell_error_t *err)
+{
+  cell_error_t child = NULL;
+  if (cell_sync_pending_error (c->sync_fd, &child) < 0)
+    {
+      cell_error_free (err);
+      *err = child;
+      return -1;
+    }
+  if (*err == NULL)
+    return cell_error (err, ESRCH, "container init exited during create");
+  return -1;
+}
+
 static bool
 init_alive (struct creation *c)
 {
@@ -420,7 +435,7 @@ drive_child (struct creation *c, cell_error_t *err)
   c->st.pid = c->init;
   c->st.pid_start = cell_proc_start_time (c->init);
   if (c->st.pid_start == 0)
-    return cell_error (err, ESRCH, "container init exited during create");
+    return init_failed (c, err);
   if (cell_state_write (c->state_fd, &c->st, err) < 0)
     return -1;
   test_pause ("create:state");
@@ -468,6 +483,18 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
   c->st.rootfs = xstrdup (c->rootfs);
   c->st.created = cell_now_rfc3339 ();
   c->st.own_pidns = (c->plan.new_flags & CLONE_NEWPID) != 0;
+  /* Without a mount namespace of its own the init's rbind of the rootfs lands in ours: what was there before
+   * tells delete what to detach. */
+  if (cell_config_namespace (c->config, CELL_NS_MOUNT) == NULL)
+    {
+      c->st.rootfs_under_mnt = cell_mnt_id_of (c->rootfs);
+      c->st.rootfs_mntns = cell_mntns_of_self ();
+      if (c->st.rootfs_under_mnt == 0 || c->st.rootfs_mntns == 0)
+        return cell_error_errno (err, "root.path: mount id of '%s' or of our mount namespace", c->rootfs);
+      /* For `delete --force` should we be killed before state.json. */
+      if (cell_state_note_rootfs_mount (c->state_fd, &c->st, err) < 0)
+        return -1;
+    }
   /* After the state dir (the id is ours), before the cgroup: a refusal leaves nothing behind. */
   if (cell_oc_admit (c->ctx, c->o->id, c->config, &c->oc, err) < 0)
     return -1;
@@ -525,7 +552,7 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
   if (!staged)
     c->pidfd = syscall (SYS_pidfd_open, c->child, 0);
   if (lo_by_parent && loopback_up (c->child, err) < 0)
-    return -1;
+    return init_failed (c, err);
   if (c->cgroup_fd >= 0 && apply_device_filter (c, err) < 0)
     return -1;
   test_pause ("create:child");
@@ -533,7 +560,7 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
     return -1;
   test_pause ("create:ready");
   if (!init_alive (c))
-    return cell_error (err, ESRCH, "container init exited during create");
+    return init_failed (c, err);
   if (c->o->pid_file && cell_write_pid_file (c->o->pid_file, c->init, err) < 0)
     return -1;
   return 0;
@@ -657,10 +684,12 @@ signal_start (struct cell_opened *op, cell_error_t *err)
   return 0;
 }
 
+static int destroy (const struct cell_context *ctx, struct cell_opened *op, cell_error_t *err);
+
 /* With op->sync_fd, `run`: it holds the lock since create checked the init after SYNC_READY; nothing could
  * have started it meanwhile, and an init that died since makes the start fail all the same. */
 static int
-start_opened (struct cell_opened *op, cell_error_t *err)
+start_opened (const struct cell_context *ctx, struct cell_opened *op, cell_error_t *err)
 {
   const char *status = op->sync_fd >= 0 ? "created" : cell_state_status (&op->st);
   if (strcmp (status, "created") != 0)
@@ -670,14 +699,17 @@ start_opened (struct cell_opened *op, cell_error_t *err)
   if (op->config->hooks[CELL_HOOK_POSTSTART].n == 0)
     return 0;
   _cleanup_free_ char *state = cell_state_to_json (&op->st, op->config, "running", false);
-  cell_error_t herr = NULL;
-  /* runtime-spec: a failing poststart hook is logged, the lifecycle goes on. */
-  if (cell_hooks_run (op->config, CELL_HOOK_POSTSTART, state, &herr) < 0)
+  if (cell_hooks_run (op->config, CELL_HOOK_POSTSTART, state, err) == 0)
+    return 0;
+  /* runtime-spec 1.3 lifecycle step 9: a failing poststart hook is an error, the container is stopped and the
+   * lifecycle goes on at step 12: destroyed (killed, cgroup and state removed), then its poststop hooks. */
+  cell_error_t ignored = NULL;
+  if (destroy (ctx, op, &ignored) < 0)
     {
-      cell_warning ("%s", herr->msg);
-      cell_error_free (&herr);
+      cell_warning ("container '%s': %s", op->st.id, ignored->msg);
+      cell_error_free (&ignored);
     }
-  return 0;
+  return -1;
 }
 
 int
@@ -686,7 +718,7 @@ cell_container_start (const struct cell_context *ctx, const char *id, cell_error
   struct cell_opened op;
   int r = cell_open_container (ctx, id, &op, err);
   if (r == 0)
-    r = start_opened (&op, err);
+    r = start_opened (ctx, &op, err);
   cell_opened_release (&op);
   return r;
 }
@@ -727,6 +759,7 @@ destroy (const struct cell_context *ctx, struct cell_opened *op, cell_error_t *e
       wait_gone (op->st.pid, op->st.pid_start);
     }
   test_pause ("delete:killed");
+  cell_rootfs_detach_shared (op->st.rootfs, op->st.rootfs_under_mnt, op->st.rootfs_mntns);
   if (op->st.cgroup)
     {
       cell_error_t e = NULL;
@@ -744,17 +777,15 @@ destroy (const struct cell_context *ctx, struct cell_opened *op, cell_error_t *e
   if (cell_state_remove_dir (ctx->root, op->st.id, err) < 0)
     return -1;
   cell_oc_release (ctx, op->st.id);
-  cell_error_t herr = NULL;
-  if (cell_hooks_run (op->config, CELL_HOOK_POSTSTOP, state, &herr) < 0)
-    {
-      cell_warning ("%s", herr->msg);
-      cell_error_free (&herr);
-    }
+  /* runtime-spec 1.3 lifecycle step 13: a failing poststop hook is a warning; the others and delete go on. */
+  if (state)
+    cell_hooks_run_all (op->config, CELL_HOOK_POSTSTOP, state);
   return 0;
 }
 
-/* What a create killed before state.json left (see state.h): its cgroup, with whatever runs in it, and the
- * directory. Nothing else can exist: the init dies with create until state.json names it. */
+/* What a create killed before state.json left (see state.h): its cgroup, with whatever runs in it, the rootfs
+ * bind of a container without a mount namespace, and the directory. Nothing else can exist: the init dies with
+ * create until state.json names it. */
 static int
 delete_incomplete (const struct cell_context *ctx, const char *id, cell_error_t *err)
 {
@@ -764,6 +795,9 @@ delete_incomplete (const struct cell_context *ctx, const char *id, cell_error_t 
   _cleanup_free_ char *cgroup = cell_state_noted_cgroup (fd);
   if (cgroup && cg_destroy (cgroup, err) < 0)
     return -1;
+  unsigned long long under = 0, mntns = 0;
+  _cleanup_free_ char *rootfs = cell_state_noted_rootfs_mount (fd, &under, &mntns);
+  cell_rootfs_detach_shared (rootfs, under, mntns);
   return cell_state_remove_dir (ctx->root, id, err);
 }
 
@@ -836,7 +870,7 @@ cell_container_run (const struct cell_context *ctx, const struct cell_create_opt
   struct cell_opened op;
   if (create_container (ctx, o, &init, o->detach ? NULL : &master, &op, err) < 0)
     return -1;
-  int r = start_opened (&op, err);
+  int r = start_opened (ctx, &op, err);
   /* Release the lock while the container runs: state, kill and exec must work meanwhile. */
   close (op.fd);
   op.fd = -1;

@@ -5,6 +5,7 @@
  * that never reads its stdin cannot block us on a full pipe, and a hook that runs too long is SIGKILLed. */
 #include "hooks.h"
 #include "base/cleanup.h"
+#include "base/log.h"
 #include "base/xalloc.h"
 
 #include <errno.h>
@@ -201,15 +202,43 @@ hook_run_one (const struct cell_hook *h, const char *state, cell_error_t *err)
   return 0;
 }
 
+static int
+hook_run_named (const struct cell_config *c, enum cell_hook_kind kind, size_t i, const char *state_json,
+                cell_error_t *err)
+{
+  const struct cell_hook *h = &c->hooks[kind].v[i];
+  if (hook_run_one (h, state_json, err) < 0)
+    return cell_error_prefix (err, "hook %s[%zu] (%s)", cell_hook_kind_name (kind), i, h->path ? h->path : "");
+  return 0;
+}
+
 int
 cell_hooks_run (const struct cell_config *c, enum cell_hook_kind kind, const char *state_json, cell_error_t *err)
 {
   if (kind < 0 || kind >= CELL_HOOK__MAX)
     return cell_error (err, EINVAL, "invalid hook kind %d", (int) kind);
-  const struct cell_hook_list *l = &c->hooks[kind];
-  for (size_t i = 0; i < l->n; i++)
-    if (hook_run_one (&l->v[i], state_json, err) < 0)
-      return cell_error_prefix (err, "hook %s[%zu] (%s)", cell_hook_kind_name (kind), i,
-                                l->v[i].path ? l->v[i].path : "");
+  for (size_t i = 0; i < c->hooks[kind].n; i++)
+    if (hook_run_named (c, kind, i, state_json, err) < 0)
+      return -1;
   return 0;
+}
+
+size_t
+cell_hooks_run_all (const struct cell_config *c, enum cell_hook_kind kind, const char *state_json)
+{
+  size_t failed = 0;
+  if (kind < 0 || kind >= CELL_HOOK__MAX)
+    return 0;
+  for (size_t i = 0; i < c->hooks[kind].n; i++)
+    {
+      cell_error_t err = NULL;
+      if (hook_run_named (c, kind, i, state_json, &err) < 0)
+        {
+          _cleanup_free_ char *msg = cell_error_string (err);
+          cell_warning ("%s", msg);
+          cell_error_free (&err);
+          failed++;
+        }
+    }
+  return failed;
 }

@@ -168,6 +168,7 @@ prepare (const struct cell_init_args *a, const struct cell_exec_seccomp *sc, str
   r->bundle = xstrdup (a->bundle);
   r->userns = a->plan->new_user || cell_config_namespace (c, CELL_NS_USER) != NULL;
   r->no_pivot = a->no_pivot;
+  r->shared_mntns = cell_config_namespace (c, CELL_NS_MOUNT) == NULL;
   r->console_fd = -1;
   if (cell_rootfs_prepare (r, err) < 0 || cell_mounts_apply (r, err) < 0)
     return -1;

@@ -43,13 +43,16 @@ struct cell_rootfs
   int rootfd;      /* O_PATH|O_DIRECTORY fd of the rootfs mount point after cell_rootfs_prepare() */
   bool userns;     /* running in a new user namespace: no mknod, bind devices instead */
   bool no_pivot;
+  bool shared_mntns; /* no mount namespace of its own: the caller's is shared, so chroot, never pivot */
   int console_fd;  /* pty slave to mount on /dev/console, or -1; not owned */
   int procfd;      /* cell_procfs_open() before the pivot: sysctl is written through it; owned */
 };
 
 /* Make the mount tree per linux.rootfsPropagation (default rslave, as runc), make the rootfs' parent mount
- * private if it is shared (pivot_root refuses shared parents), then rbind the rootfs onto itself so it is a mount
- * point; fills r->rootfd. */
+ * private if it is shared (pivot_root refuses shared parents) or unbindable (open_tree refuses to clone from it),
+ * then rbind the rootfs onto itself so it is a mount point; fills r->rootfd. With r->shared_mntns the caller's
+ * mount tree is left as it is: only the rbind is made, the container's mounts go under it, and
+ * cell_rootfs_detach_shared() removes it all at delete. */
 int cell_rootfs_prepare (struct cell_rootfs *r, cell_error_t *err);
 /* config mounts, in order. Errors name the mount: "mounts[3] (/proc): mount proc". A failing sysfs mount (a
  * user namespace without its own network namespace) falls back to an rbind of the host's /sys, as runc does.
@@ -60,13 +63,25 @@ int cell_mounts_apply (struct cell_rootfs *r, cell_error_t *err);
  * (runc's rule; existing nodes are kept); linux.devices always. In a user namespace, devices are bind mounts of
  * the host's nodes. Runs before the pivot (the host's device nodes are still reachable). */
 int cell_dev_setup (struct cell_rootfs *r, cell_error_t *err);
-/* pivot_root into the rootfs (or MS_MOVE + chroot with no_pivot); afterwards "/" is the rootfs and the cwd.
- * Then linux.rootfsPropagation, if set, is applied to the new "/" (as runc, after the pivot so that it cannot
- * reach the host). */
+/* pivot_root into the rootfs (or MS_MOVE + chroot with no_pivot; chroot alone with r->shared_mntns, where a
+ * pivot would take the root of every process of the caller's mount namespace); afterwards "/" is the rootfs
+ * and the cwd. */
 int cell_rootfs_pivot (struct cell_rootfs *r, cell_error_t *err);
 /* After pivot: linux.sysctl (through r->procfd, as the container's namespaces see it), maskedPaths, readonlyPaths,
- * then root.readonly. Missing masked/readonly paths are ignored. */
+ * root.readonly, then linux.rootfsPropagation on the new "/" (after the pivot so that it cannot reach the host,
+ * last so that "runbindable" cannot refuse the masks' binds). Missing masked/readonly paths are ignored. */
 int cell_rootfs_finalize (struct cell_rootfs *r, cell_error_t *err);
+/* A container without a mount namespace of its own leaves its rbind of the rootfs (with its mounts under it)
+ * in the caller's mount namespace: detach whatever is stacked on rootfs above the mount that was there before
+ * the create (under_mnt_id, statx STATX_MNT_ID). Only in that same mount namespace (mntns, the inode of
+ * /proc/self/ns/mnt at create): in another one the path may hold other mounts, with other ids, that are not
+ * ours. Runs in the parent, at delete or when a create fails; rootfs is the caller's resolved path (trusted).
+ * Best effort. */
+void cell_rootfs_detach_shared (const char *rootfs, unsigned long long under_mnt_id, unsigned long long mntns);
+/* The mount id of path (statx STATX_MNT_ID), 0 when it cannot be read. */
+unsigned long long cell_mnt_id_of (const char *path);
+/* The inode of our mount namespace (/proc/self/ns/mnt), 0 when it cannot be read. */
+unsigned long long cell_mntns_of_self (void);
 /* Close rootfd, free rootfs and bundle. */
 void cell_rootfs_release (struct cell_rootfs *r);
 

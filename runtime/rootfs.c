@@ -52,7 +52,10 @@ mountinfo_unescape (char *s)
 }
 
 /* pivot_root(2) fails with EINVAL when new_root's parent mount is shared (it would propagate the pivot); with
- * rootfsPropagation "shared" it is, so make that one mount private, as runc's rootfsParentMountPrivate(). */
+ * rootfsPropagation "shared" it is, so make that one mount private, as runc's rootfsParentMountPrivate().
+ * open_tree(OPEN_TREE_CLONE) fails with EINVAL when the mount it clones from is unbindable ("unbindable" or
+ * "runbindable" with the rootfs on "/"): private as well, as crun does; the pivot sets the container's "/" to
+ * what the config asks. */
 static int
 parent_mount_private (const char *rootfs, cell_error_t *err)
 {
@@ -71,8 +74,9 @@ parent_mount_private (const char *rootfs, cell_error_t *err)
       if (sscanf (line, "%llu %*u %*s %*s %4096s", &id, mp) != 2 || id != stx.stx_mnt_id)
         continue;
       char *sep = strstr (line, " - ");
-      char *shared = strstr (line, " shared:");
-      if (shared == NULL || (sep && shared > sep))
+      if (sep)
+        *sep = '\0'; /* only the optional fields before it count */
+      if (strstr (line, " shared:") == NULL && strstr (line, " unbindable") == NULL)
         return 0;
       mountinfo_unescape (mp);
       if (mount (NULL, mp, NULL, MS_PRIVATE, NULL) < 0)
@@ -144,13 +148,18 @@ cell_rootfs_prepare (struct cell_rootfs *r, cell_error_t *err)
   r->rootfd = -1;
   if (root_propagation (r->config, &prop, err) < 0)
     return -1;
-  if (mount (NULL, "/", NULL, prop, NULL) < 0)
-    return cell_error_errno (err, "set propagation of '/'");
-  /* Once every mount is made slave or private (rslave, the default, or rprivate) none is shared any more and
-   * the mountinfo walk can be skipped. */
-  bool none_shared = (prop & MS_REC) && (prop & (MS_SLAVE | MS_PRIVATE));
-  if (!none_shared && parent_mount_private (r->rootfs, err) < 0)
-    return -1;
+  /* Sharing the caller's mount namespace: its propagation is not ours to change (runc makes the caller's "/"
+   * rslave here), and its parent mount neither; the rbind below is the only change, under the rootfs. */
+  if (!r->shared_mntns)
+    {
+      if (mount (NULL, "/", NULL, prop, NULL) < 0)
+        return cell_error_errno (err, "set propagation of '/'");
+      /* Once every mount is made slave or private (rslave, the default, or rprivate) none is shared or
+       * unbindable any more and the mountinfo walk can be skipped. */
+      bool none_shared = (prop & MS_REC) && (prop & (MS_SLAVE | MS_PRIVATE));
+      if (!none_shared && parent_mount_private (r->rootfs, err) < 0)
+        return -1;
+    }
   int overlay = overlay_mount (r, err);
   if (overlay == -1)
     return -1;
@@ -162,6 +171,47 @@ cell_rootfs_prepare (struct cell_rootfs *r, cell_error_t *err)
   r->rootfd = openat (tree, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (r->rootfd < 0)
     return cell_error_errno (err, "open rootfs '%s'", r->rootfs);
+  return 0;
+}
+
+unsigned long long
+cell_mnt_id_of (const char *path)
+{
+  struct statx stx;
+  if (statx (AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
+    return 0;
+  return stx.stx_mnt_id;
+}
+
+unsigned long long
+cell_mntns_of_self (void)
+{
+  struct stat st;
+  return stat ("/proc/self/ns/mnt", &st) == 0 ? (unsigned long long) st.st_ino : 0;
+}
+
+void
+cell_rootfs_detach_shared (const char *rootfs, unsigned long long under_mnt_id, unsigned long long mntns)
+{
+  if (rootfs == NULL || under_mnt_id == 0 || mntns == 0 || cell_mntns_of_self () != mntns)
+    return;
+  /* Normally one mount: our rbind. Bounded, in case something mounted on top of it meanwhile. Lazy: processes
+   * of the container that outlived it keep what they had open. */
+  for (int i = 0; i < 8; i++)
+    {
+      unsigned long long id = cell_mnt_id_of (rootfs);
+      if (id == 0 || id == under_mnt_id || umount2 (rootfs, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+        return;
+    }
+}
+
+static int
+chroot_rootfs (struct cell_rootfs *r, cell_error_t *err)
+{
+  if (fchdir (r->rootfd) < 0)
+    return cell_error_errno (err, "chdir to rootfs");
+  if (chroot (".") < 0)
+    return cell_error_errno (err, "chroot");
   return 0;
 }
 
@@ -199,19 +249,15 @@ pivot_root_dot (struct cell_rootfs *r, cell_error_t *err)
 int
 cell_rootfs_pivot (struct cell_rootfs *r, cell_error_t *err)
 {
-  if ((r->no_pivot ? pivot_move_root (r, err) : pivot_root_dot (r, err)) < 0)
+  /* Without a mount namespace of our own, pivot_root and --no-pivot's move over "/" would both change the root
+   * of every process of the caller's mount namespace (the host's): chroot, as runc and crun. */
+  int (*jail) (struct cell_rootfs *, cell_error_t *) = r->shared_mntns ? chroot_rootfs
+                                                       : r->no_pivot   ? pivot_move_root
+                                                                       : pivot_root_dot;
+  if (jail (r, err) < 0)
     return -1;
   if (chdir ("/") < 0)
     return cell_error_errno (err, "chdir '/'");
-  /* rootfsPropagation on the new "/", now that it cannot reach the host's "/" (as runc). */
-  if (r->config->linux.rootfs_propagation)
-    {
-      unsigned long prop;
-      if (root_propagation (r->config, &prop, err) < 0)
-        return -1;
-      if (mount (NULL, "/", NULL, prop, NULL) < 0)
-        return cell_error_errno (err, "set propagation of '/' to %s", r->config->linux.rootfs_propagation);
-    }
   return 0;
 }
 
@@ -365,6 +411,16 @@ cell_rootfs_finalize (struct cell_rootfs *r, cell_error_t *err)
   /* Only "/" itself: the mounts the config placed keep their own flags (runc does the same). */
   if (r->config->root.readonly && cell_mnt_setattr (r->rootfd, MOUNT_ATTR_RDONLY, 0, 0, false, "/", err) < 0)
     return cell_error_prefix (err, "root.readonly");
+  /* rootfsPropagation on the new "/", now that it cannot reach the host's "/" (as runc), and last: once
+   * "runbindable", nothing under "/" could be cloned any more (masking binds /dev/null). */
+  if (r->config->linux.rootfs_propagation)
+    {
+      unsigned long prop;
+      if (root_propagation (r->config, &prop, err) < 0)
+        return -1;
+      if (mount (NULL, "/", NULL, prop, NULL) < 0)
+        return cell_error_errno (err, "set propagation of '/' to %s", r->config->linux.rootfs_propagation);
+    }
   return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -98,6 +99,34 @@ cell_state_open_incomplete (const char *root, const char *id, cell_error_t *err)
 }
 
 int
+cell_state_note_rootfs_mount (int dirfd, const struct cell_state *s, cell_error_t *err)
+{
+  _cleanup_free_ char *target = xasprintf ("%llu:%llu:%s", s->rootfs_under_mnt, s->rootfs_mntns, s->rootfs);
+  if (symlinkat (target, dirfd, "rootfs-mount") < 0)
+    return cell_error_errno (err, "symlink 'rootfs-mount'");
+  return 0;
+}
+
+char *
+cell_state_noted_rootfs_mount (int dirfd, unsigned long long *under, unsigned long long *mntns)
+{
+  char buf[PATH_MAX + 64];
+  ssize_t n = readlinkat (dirfd, "rootfs-mount", buf, sizeof buf - 1);
+  if (n <= 0)
+    return NULL;
+  buf[n] = '\0';
+  char *end, *end2;
+  errno = 0;
+  *under = strtoull (buf, &end, 10);
+  if (errno || end == buf || *end != ':')
+    return NULL;
+  *mntns = strtoull (end + 1, &end2, 10);
+  if (errno || end2 == end + 1 || *end2 != ':' || end2[1] != '/')
+    return NULL;
+  return xstrdup (end2 + 1);
+}
+
+int
 cell_state_note_cgroup (int dirfd, const char *cgroup, cell_error_t *err)
 {
   if (symlinkat (cgroup, dirfd, "cgroup") < 0)
@@ -129,6 +158,13 @@ cell_state_write (int dirfd, const struct cell_state *s, cell_error_t *err)
   cell_jsonw_kv_string (w, "cgroup", s->cgroup);
   cell_jsonw_kv_bool (w, "cgroup_created", s->cgroup_created);
   cell_jsonw_kv_bool (w, "own_pidns", s->own_pidns);
+  if (s->rootfs_under_mnt)
+    {
+      cell_jsonw_key (w, "rootfs_under_mnt");
+      cell_jsonw_uint (w, s->rootfs_under_mnt);
+      cell_jsonw_key (w, "rootfs_mntns");
+      cell_jsonw_uint (w, s->rootfs_mntns);
+    }
   cell_jsonw_kv_string (w, "config", s->config);
   cell_jsonw_object_close (w);
   size_t len;
@@ -156,7 +192,7 @@ cell_state_read (int dirfd, struct cell_state *s, cell_error_t *err)
   if (j == NULL)
     return -1;
   int64_t pid = 0;
-  uint64_t start = 0;
+  uint64_t start = 0, under = 0, mntns = 0;
   s->id = dup_str (j, "id");
   s->bundle = dup_str (j, "bundle");
   s->rootfs = dup_str (j, "rootfs");
@@ -167,6 +203,10 @@ cell_state_read (int dirfd, struct cell_state *s, cell_error_t *err)
   cell_json_uint64 (cell_json_get (j, "pid_start"), &start);
   s->pid = (pid_t) pid;
   s->pid_start = start;
+  cell_json_uint64 (cell_json_get (j, "rootfs_under_mnt"), &under);
+  s->rootfs_under_mnt = under;
+  cell_json_uint64 (cell_json_get (j, "rootfs_mntns"), &mntns);
+  s->rootfs_mntns = mntns;
   s->started = faccessat (dirfd, "start.sock", F_OK, AT_SYMLINK_NOFOLLOW) < 0;
   s->config = dup_str (j, "config");
   s->cgroup_created = cell_json_bool (cell_json_get (j, "cgroup_created"));

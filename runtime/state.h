@@ -30,6 +30,10 @@ struct cell_state
   char *cgroup; /* path in the unified hierarchy, NULL when none */
   bool cgroup_created;
   bool own_pidns; /* the container has its own pid namespace: killing init kills all */
+  /* No mount namespace of its own: the mount id at rootfs before the create; delete detaches what the
+   * container stacked on it (cell_rootfs_detach_shared). 0 otherwise. */
+  unsigned long long rootfs_under_mnt;
+  unsigned long long rootfs_mntns; /* ... and the inode of the mount namespace it is in */
   char *config;   /* config.json text as created */
 };
 
@@ -45,6 +49,12 @@ int cell_state_write (int dirfd, const struct cell_state *s, cell_error_t *err);
 int cell_state_open_incomplete (const char *root, const char *id, cell_error_t *err);
 int cell_state_note_cgroup (int dirfd, const char *cgroup, cell_error_t *err);
 char *cell_state_noted_cgroup (int dirfd);
+/* The same for a container without a mount namespace of its own, before its clone: the symlink "rootfs-mount" ->
+ * "<rootfs_under_mnt>:<rootfs_mntns>:<rootfs>", so that `delete --force` detaches what the init stacked on the
+ * rootfs (cell_rootfs_detach_shared). noted_rootfs_mount() returns the path (caller frees) and sets *under and
+ * *mntns, or NULL. */
+int cell_state_note_rootfs_mount (int dirfd, const struct cell_state *s, cell_error_t *err);
+char *cell_state_noted_rootfs_mount (int dirfd, unsigned long long *under, unsigned long long *mntns);
 int cell_state_read (int dirfd, struct cell_state *s, cell_error_t *err);
 void cell_state_release (struct cell_state *s);
 /* Remove the directory and its files. */

@@ -55,7 +55,7 @@ cell_sync_send_error (int sock, const cell_error_t e)
 }
 
 static int
-recv_one (int sock, struct cell_sync_msg *h, char **payload, int *fd, cell_error_t *err)
+recv_one (int sock, int flags, struct cell_sync_msg *h, char **payload, int *fd, cell_error_t *err)
 {
   /* Static, not malloc'd: a quarter megabyte is mmap'd and unmapped by malloc on every message; untouched bss
    * pages cost nothing. cell is single-threaded. */
@@ -69,7 +69,7 @@ recv_one (int sock, struct cell_sync_msg *h, char **payload, int *fd, cell_error
   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
   ssize_t r;
   do
-    r = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC);
+    r = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC | flags);
   while (r < 0 && errno == EINTR);
   if (r < 0)
     return cell_error_errno (err, "sync: receive");
@@ -96,7 +96,7 @@ cell_sync_expect (int sock, enum cell_sync_type type, int32_t *code, char **payl
   struct cell_sync_msg h = { 0 };
   _cleanup_free_ char *p = NULL;
   _cleanup_close_ int rfd = -1;
-  int r = recv_one (sock, &h, &p, &rfd, err);
+  int r = recv_one (sock, 0, &h, &p, &rfd, err);
   if (r < 0)
     return -1;
   if (r > 0)
@@ -122,12 +122,32 @@ cell_sync_expect_eof (int sock, cell_error_t *err)
   struct cell_sync_msg h = { 0 };
   _cleanup_free_ char *p = NULL;
   _cleanup_close_ int rfd = -1;
-  int r = recv_one (sock, &h, &p, &rfd, err);
+  int r = recv_one (sock, 0, &h, &p, &rfd, err);
   if (r != 0)
     return r < 0 ? -1 : 0;
   if (h.type == SYNC_ERROR)
     return cell_error (err, h.code, "%s", p);
   return cell_error (err, EPROTO, "sync: expected the end, got message %u", h.type);
+}
+
+int
+cell_sync_pending_error (int sock, cell_error_t *err)
+{
+  for (;;)
+    {
+      struct cell_sync_msg h = { 0 };
+      _cleanup_free_ char *p = NULL;
+      _cleanup_close_ int rfd = -1;
+      cell_error_t ignored = NULL;
+      int r = recv_one (sock, MSG_DONTWAIT, &h, &p, &rfd, &ignored);
+      if (r != 0)
+        {
+          cell_error_free (&ignored); /* EAGAIN: nothing queued; EOF; or a broken message */
+          return 0;
+        }
+      if (h.type == SYNC_ERROR)
+        return cell_error (err, h.code, "%s", p);
+    }
 }
 
 int

@@ -28,7 +28,8 @@
  *  write state.json, --pid-file; exit                 wait on the start socket (accept)
  *
  *  Either side may send SYNC_ERROR {int code; message} instead of the expected message; the child then
- *  _exit(1)s. The child never prints and never calls exit().
+ *  _exit(1)s. The child never prints and never calls exit(). When the parent notices the child's death
+ *  first (its /proc entry, its namespaces), it reads the SYNC_ERROR still queued (cell_sync_pending_error).
  *
  * exec (exec.c) uses the same messages for its child: SYNC_INIT_PID, SYNC_CONSOLE_FD, SYNC_ERROR, and, when the
  * seccomp filter notifies, SYNC_SECCOMP_FD {listener fd} right after the filter is loaded, answered by
@@ -89,6 +90,11 @@ int cell_sync_expect (int sock, enum cell_sync_type type, int32_t *code, char **
 /* Wait for the other end to close (0), e.g. by execve of a close-on-exec socket; a SYNC_ERROR instead becomes
  * *err, any other message is a protocol error. */
 int cell_sync_expect_eof (int sock, cell_error_t *err);
+
+/* What a child that died left on the socket: skips queued messages up to a SYNC_ERROR, which becomes *err
+ * (returns -1); 0 when none is queued (never waits). The parent's way to report the child's own error rather
+ * than its death, which it may see first (/proc, its namespaces) although the error was sent before. */
+int cell_sync_pending_error (int sock, cell_error_t *err);
 
 /* Fork the process that really runs (after setns/unshare of a pid namespace, which applies to children). The
  * calling process sends SYNC_INIT_PID with the child's pid and _exits (on failure it kills the child and sends

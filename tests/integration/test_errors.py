@@ -4,6 +4,7 @@ test_bad_config runs for every runtime (failure + no leftovers); test_bad_config
 wording (config errors name the JSON path) and is cell-only: runc and crun word their errors differently.
 """
 import json
+import os
 
 import pytest
 
@@ -166,3 +167,42 @@ def test_unknown_command(rt):
     r = rt("frobnicate")
     r.failed()
     assert "frobnicate" in r.stderr
+
+
+# The init fails at different points of its setup; each time create must report the init's own error. The parent
+# used to look at the init's /proc entry (or its network namespace) first and, when the init was already gone,
+# reported "container init exited during create: No such process" (or "open '/proc/PID/ns/net'") instead.
+INIT_FAILURES = {
+    # early: the first config mount
+    "bad-mount": (lambda b: b.config["mounts"].insert(0, {"destination": "/mnt", "type": "nosuchfs",
+                                                           "source": "none"}),
+                  "mounts[0] (/mnt): "),
+    # early, on the staging path (a namespace joined by path: the init is a grandchild, reaped by others)
+    "bad-mount-staged": (lambda b: (b.config["mounts"].insert(0, {"destination": "/mnt", "type": "nosuchfs",
+                                                                   "source": "none"}),
+                                    b.set_namespace("ipc", "/proc/%d/ns/ipc" % os.getpid())),
+                         "mounts[0] (/mnt): "),
+    # late: after pivot_root, masking with a /dev/null that is a regular file
+    "late-mask": (lambda b: b.config["mounts"].append({"destination": "/dev/null", "type": "bind",
+                                                        "source": str(b.rootfs / "etc" / "hostname"),
+                                                        "options": ["bind"]}),
+                  "'/dev/null' is not the null device"),
+    # late: a failing createContainer hook, in the init after the parent's hooks
+    "createContainer": (lambda b: b.config.setdefault("hooks", {}).update(
+        {"createContainer": [{"path": "/bin/false"}]}),
+                        "hook createContainer[0] (/bin/false): exited with status 1"),
+}
+
+
+@pytest.mark.cell_only
+@pytest.mark.parametrize("case", sorted(INIT_FAILURES))
+def test_init_failure_reports_its_error(rt, bundle, case):
+    """Repeated: the init's own error every time, never its death."""
+    edit, want = INIT_FAILURES[case]
+    edit(bundle)
+    bundle.check("exit", "0")
+    for _ in range(40):
+        r = rt.create(rt.new_id(), bundle, check=False).failed()
+        assert want in r.stderr, r.describe()
+        assert "exited during create" not in r.stderr and "No such process" not in r.stderr, r.describe()
+    assert rt.list("-q").stdout.split() == []

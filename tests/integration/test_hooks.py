@@ -207,3 +207,74 @@ def test_failing_prestart_runs_poststop(rt, bundle, hooks):
     rt.create(rt.new_id(), bundle, check=False).failed()
     assert hooks.ran() == {"prestart", "poststop"}
     assert hooks.log("poststop")["state"]["status"] == "stopped"
+
+
+def named_hook(hooks, name, exit_code=0):
+    """A hook that logs as log-NAME (several of one kind) and exits with exit_code."""
+    return {"path": hooks.path, "args": ["hook.sh", name], "env": ["HOOK_EXIT=%d" % exit_code]}
+
+
+def log_lines(path):
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.mark.skip_runtime("runc", "runc 1.1.5 stops at the first failing poststop hook")
+def test_failing_poststop_runs_the_rest(rt, bundle, hooks):
+    """runtime-spec 1.3 lifecycle step 13: a failing poststop hook is logged as a warning, the remaining hooks
+    still run and delete succeeds."""
+    bundle.config["hooks"] = {"poststop": [named_hook(hooks, "poststop-1", 1), named_hook(hooks, "poststop-2"),
+                                           named_hook(hooks, "poststop-3", 2)]}
+    bundle.check("exit", "0")
+    cid = rt.new_id()
+    rt.create(cid, bundle)
+    rt.start(cid)
+    rt.wait_status(cid, "stopped")
+    log = rt.workdir / "delete.log"
+    rt("--log", log, "--log-format", "json", "delete", cid).ok()
+    assert rt.state(cid, check=False).returncode != 0
+    assert all(hooks.log("poststop-%d" % i) for i in (1, 2, 3))
+    if rt.name == "cell":
+        warnings = [e["msg"] for e in log_lines(log) if e["level"] == "warning"]
+        assert len(warnings) == 2, warnings
+        assert "hook poststop[0] (%s): exited with status 1" % hooks.path in warnings[0]
+        assert "hook poststop[2] (%s): exited with status 2" % hooks.path in warnings[1]
+
+
+@pytest.mark.cell_only
+def test_failing_poststop_after_failed_create_runs_the_rest(rt, bundle, hooks):
+    """The poststop hooks after a failing createRuntime hook (lifecycle step 13 after 12): all run, each
+    failure a warning on stderr; create reports the createRuntime error."""
+    bundle.config["hooks"] = {"createRuntime": [hooks.hook("createRuntime", env=["HOOK_EXIT=3"])],
+                              "poststop": [named_hook(hooks, "poststop-1", 1), named_hook(hooks, "poststop-2")]}
+    bundle.check("sigwait")
+    r = rt.create(rt.new_id(), bundle, check=False).failed()
+    assert "hook createRuntime[0]" in r.stderr and "exited with status 3" in r.stderr, r.describe()
+    assert "warning: hook poststop[0]" in r.stderr, r.describe()
+    assert hooks.log("poststop-1") and hooks.log("poststop-2")
+    assert rt.list("-q").stdout.split() == []
+
+
+@pytest.mark.skip_runtime("runc", "runc 1.1.5 runs poststart hooks at create")
+@pytest.mark.skip_runtime("crun", "crun 1.8.1 ignores a failing poststart hook: start succeeds, the container runs "
+                          "on (runtime-spec before 1.3)")
+@pytest.mark.parametrize("how", ["create+start", "run"])
+def test_failing_poststart_stops_and_destroys(rt, bundle, hooks, how):
+    """runtime-spec 1.3 lifecycle step 9: a failing poststart hook is an error, the container is stopped, and
+    the lifecycle goes on at step 12: destroyed, then its poststop hooks run. The poststart hooks after the
+    failing one do not run."""
+    bundle.config["hooks"] = {"poststart": [named_hook(hooks, "poststart-1", 4), named_hook(hooks, "poststart-2")],
+                              "poststop": [hooks.hook("poststop")]}
+    bundle.check("sigwait")
+    cid = rt.new_id()
+    if how == "run":
+        r = rt.run(cid, bundle).failed()
+    else:
+        rt.create(cid, bundle)
+        pid = rt.state(cid)["pid"]
+        r = rt.start(cid, check=False).failed()
+        assert not os.path.exists("/proc/%d" % pid) or open("/proc/%d/stat" % pid).read().split()[2] == "Z"
+    assert "hook poststart[0]" in r.stderr and "exited with status 4" in r.stderr, r.describe()
+    assert hooks.log("poststart-1") and not hooks.log("poststart-2")
+    assert hooks.log("poststop")["state"]["status"] == "stopped"
+    assert rt.state(cid, check=False).returncode != 0
+    assert rt.list("-q").stdout.split() == []

@@ -1,6 +1,7 @@
 """mounts, root.readonly, maskedPaths, readonlyPaths, /dev, linux.devices, sysctl, rootfsPropagation."""
 import errno
 import os
+import subprocess
 
 import pytest
 
@@ -251,6 +252,24 @@ def test_rootfs_propagation_slave(rt, bundle):
 def test_rootfs_propagation_shared(rt, bundle):
     tags, line = root_propagation(rt, bundle, "shared")
     assert "shared:" in tags, line
+
+
+def mount_point_of(path):
+    return subprocess.run(["findmnt", "-n", "-o", "TARGET", "-T", str(path)], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+@pytest.mark.skip_runtime("runc", "runc 1.1.5 fails: bind of the rootfs from an unbindable mount (EINVAL)")
+@pytest.mark.parametrize("prop", ["unbindable", pytest.param("runbindable", marks=pytest.mark.skip_runtime(
+    "crun", "crun 1.8.1 makes / runbindable before it masks paths, then fails to bind /dev/null (EINVAL)"))])
+def test_rootfs_propagation_unbindable_rootfs_on_root(rt, bundle, prop):
+    """The rootfs on "/" and rootfsPropagation (r)unbindable: "/" turns unbindable before the rootfs is bound
+    from it, which open_tree refuses (EINVAL); the parent mount is made private first (as crun), and the
+    container's "/" ends up unbindable as asked."""
+    if mount_point_of(bundle.rootfs) != "/":
+        pytest.skip("the test directory is not on the mount at / here (%s)" % mount_point_of(bundle.rootfs))
+    tags, line = root_propagation(rt, bundle, prop)
+    assert "unbindable" in tags, line
 
 
 def test_no_pivot(rt, bundle):

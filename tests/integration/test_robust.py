@@ -5,6 +5,7 @@ CELL_TEST_PAUSE_AT=<point> makes cell stop itself (SIGSTOP) at that point; the t
 so the kill lands exactly there, every time."""
 import os
 import signal
+import subprocess
 import time
 
 import pytest
@@ -77,3 +78,35 @@ def test_delete_force_without_state_keeps_foreign_dirs(rt, bundle):
     """`delete --force` of an id that was never created is an error, and removes nothing."""
     r = rt.delete("never-created", force=True, check=False)
     assert r.returncode != 0 and "does not exist" in r.stderr, r.describe()
+
+
+KILLED_SHARED_MNTNS = r"""
+set -e
+CELL_TEST_PAUSE_AT=create:child "$RT" --root "$S" create --bundle "$B" "$ID" > "$W/out" 2>&1 < /dev/null &
+pid=$!
+# until the init has bound the rootfs (in this, the shared, mount namespace) and create stopped itself
+n=0
+until grep -q " $B/rootfs " /proc/self/mountinfo && [ "$(cut -d' ' -f3 /proc/$pid/stat)" = T ]; do
+  n=$((n + 1)); [ $n -lt 2000 ] || { echo "never got there"; exit 1; }; sleep 0.01
+done
+kill -9 $pid
+wait $pid || true
+"$RT" --root "$S" delete --force "$ID"
+grep " $B/rootfs" /proc/self/mountinfo > "$W/left" || true
+"""
+
+
+def test_kill_during_create_without_mount_namespace(rt, bundle):
+    """No mount namespace: the init's rbind of the rootfs lands in the caller's mount namespace (here a throwaway
+    one, see test_namespaces.py). create killed before state.json: delete --force still detaches it."""
+    bundle.drop_namespace("mount")
+    bundle.check("sleep", "30")
+    w = rt.workdir / "killed"
+    w.mkdir()
+    cid = rt.new_id()
+    env = dict(os.environ, RT=rt.binary, B=str(bundle.path), ID=cid, W=str(w), S=str(rt.root))
+    p = subprocess.run(["unshare", "-m", "sh", "-c", KILLED_SHARED_MNTNS], env=env, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, (p.stdout, p.stderr, (w / "out").read_text())
+    assert (w / "left").read_text() == ""
+    assert not (rt.root / cid).exists()

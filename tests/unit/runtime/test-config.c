@@ -240,10 +240,9 @@ TEST (error_messages)
              "linux.uidMappings: requires a new user namespace");
   CHECK_ERR (MIN_PREFIX "\"linux\": {\"namespaces\": [{\"type\": \"user\"}]}}",
              "linux.uidMappings: required with a new user namespace");
-  CHECK_ERR (MIN_PREFIX "\"hostname\": \"h\"}", "hostname: requires a new uts namespace");
-  CHECK_ERR (MIN_PREFIX "\"linux\": {\"namespaces\": [{\"type\": \"uts\", \"path\": \"/proc/1/ns/uts\"}]},"
-                        " \"hostname\": \"h\"}",
-             "hostname: requires a new uts namespace");
+  CHECK_ERR (MIN_PREFIX "\"hostname\": \"h\"}", "hostname: requires a uts namespace");
+  CHECK_ERR (MIN_PREFIX "\"linux\": {\"namespaces\": [{\"type\": \"ipc\"}]}, \"domainname\": \"d\"}",
+             "domainname: requires a uts namespace");
   CHECK_ERR (MIN_PREFIX "\"linux\": {\"namespaces\": [{\"type\": \"ipc\"}], \"sysctl\": {\"kernel.msgmax\": \"1\","
                         " \"kernel.hostname\": \"x\"}}}",
              "linux.sysctl.kernel.hostname: requires a uts namespace");
@@ -251,6 +250,15 @@ TEST (error_messages)
   CHECK_ERR ("{\"ociVersion\": \"1\"}", "root: required");
   CHECK_ERR ("", "config.json: invalid JSON: parse error: premature EOF");
   CHECK_ERR ("\"x\"", "config.json: expected object, got string");
+}
+
+TEST (hostname_in_joined_uts_namespace)
+{
+  /* runc and crun set it in the joined namespace. */
+  struct cell_config *c = parse_ok (MIN_PREFIX "\"linux\": {\"namespaces\": [{\"type\": \"uts\", \"path\": "
+                                    "\"/proc/1/ns/uts\"}]}, \"hostname\": \"h\", \"domainname\": \"d\"}");
+  CHECK (c != NULL);
+  cell_config_free (c);
 }
 
 TEST (null_is_absent)
@@ -527,6 +535,7 @@ main (void)
   RUN (fixtures_good);
   RUN (fixtures_bad);
   RUN (error_messages);
+  RUN (hostname_in_joined_uts_namespace);
   RUN (null_is_absent);
   RUN (process_fields);
   RUN (linux_fields);

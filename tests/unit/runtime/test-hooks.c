@@ -2,6 +2,7 @@
  * temporary directory; unprivileged. */
 #include "unit.h"
 #include "hooks.h"
+#include "base/log.h"
 #include "base/strv.h"
 #include "base/xalloc.h"
 
@@ -167,6 +168,32 @@ TEST (stops_at_first_failure)
   CHECK (!ran);
 }
 
+TEST (run_all_goes_on_after_failures)
+{
+  /* poststop: every hook runs, each failure is a warning in the log, and counted. */
+  char *log = xasprintf ("%s/warnings.log", tmpdir);
+  CHECK (cell_log_init (log, CELL_LOG_JSON, false) == 0);
+  free (log);
+  struct cell_config *c = config_new (CELL_HOOK_POSTSTOP, 3);
+  char *env = OUT_ENV ("after-failures");
+  sh_hook (&c->hooks[CELL_HOOK_POSTSTOP].v[0], "exit 1", NULL);
+  sh_hook (&c->hooks[CELL_HOOK_POSTSTOP].v[1], "kill -9 $$", NULL);
+  sh_hook (&c->hooks[CELL_HOOK_POSTSTOP].v[2], "touch \"$OUT\"", env);
+  free (env);
+  size_t failed = cell_hooks_run_all (c, CELL_HOOK_POSTSTOP, state);
+  config_free (c);
+  char *third = slurp ("after-failures");
+  int ran = third != NULL;
+  free (third);
+  CHECK (failed == 2);
+  CHECK (ran);
+  char *warnings = slurp ("warnings.log");
+  CHECK (warnings && strstr (warnings, "{\"level\":\"warning\",\"msg\":\"hook poststop[0] (/bin/sh): exited with status 1\""));
+  CHECK (warnings && strstr (warnings, "\"msg\":\"hook poststop[1] (/bin/sh): killed by signal 9\""));
+  CHECK (warnings && strstr (warnings, "poststop[2]") == NULL);
+  free (warnings);
+}
+
 static long long
 ms_now (void)
 {
@@ -261,6 +288,7 @@ main (void)
   RUN (exit_status_is_an_error);
   RUN (signal_is_an_error);
   RUN (stops_at_first_failure);
+  RUN (run_all_goes_on_after_failures);
   RUN (timeout_kills);
   RUN (unread_big_state);
   RUN (fds_not_inherited);
