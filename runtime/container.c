@@ -759,6 +759,13 @@ static int
 delete_incomplete (const struct cell_context *ctx, const char *id, cell_error_t *err)
 {
   _cleanup_close_ int fd = cell_state_open_incomplete (ctx->root, id, err);
+  if (fd < 0 && *err && (*err)->code == ENOENT)
+    {
+      /* Nothing of it is left: `delete --force` of a missing id succeeds, as in runc and crun (shims call it
+       * in their clean-up paths). */
+      cell_error_free (err);
+      return 0;
+    }
   if (fd < 0)
     return -1;
   _cleanup_free_ char *cgroup = cell_state_noted_cgroup (fd);

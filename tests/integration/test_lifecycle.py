@@ -176,6 +176,18 @@ def test_delete_unknown(rt):
     rt.delete("nope-" + rt.token, check=False).failed()
 
 
+def test_delete_force_unknown(rt, bundle):
+    """Shims call `delete --force` in their clean-up paths: an id that does not exist (never created, or
+    already deleted) exits 0, as runc and crun do; an invalid id is still an error."""
+    rt.delete("nope-" + rt.token, force=True)
+    bundle.check("sigwait")
+    cid = rt.started(bundle)
+    rt.delete(cid, force=True)
+    rt.delete(cid, force=True)
+    rt.delete(cid, check=False).failed()
+    rt.delete("a/b", force=True, check=False).failed()
+
+
 def test_start_twice(rt, bundle):
     bundle.check("sigwait")
     cid = rt.started(bundle)
