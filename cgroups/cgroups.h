@@ -69,6 +69,9 @@ struct cg_plan
  * have no cgroup v2 meaning (realtime cpu, swappiness, disableOOMKiller, network), naming the field. */
 int cg_plan_resources (const struct cell_resources *r, struct cg_plan *plan, cell_error_t *err);
 void cg_plan_free (struct cg_plan *plan);
+/* linux.resources.cpu.shares -> cpu.weight, runc >= 1.3.2's and crun >= 1.23's conversion (2 -> 1,
+ * 1024 -> 100, 262144 -> 10000); 2..262144 are the valid shares. */
+uint64_t cg_cpu_weight_of_shares (uint64_t shares);
 
 /* Flags for cg_apply(). */
 enum

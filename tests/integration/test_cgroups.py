@@ -392,11 +392,25 @@ def test_resource_files(rt, bundle):
     if (cg / "memory.swap.max").exists():
         assert read(cg, "memory.swap.max") == str(32 * MiB)
     assert read(cg, "memory.high") == str(48 * MiB)
-    assert read(cg, "cpu.weight") == str(1 + ((512 - 2) * 9999) // 262142)
     assert read(cg, "cpu.max") == "20000 100000"
     assert read(cg, "cpuset.cpus") == "0"
     assert read(cg, "cpuset.mems") == "0"
     assert read(cg, "pids.max") == "40"
+    rt.delete(cid, force=True)
+
+
+@cgroup_v2
+@pytest.mark.skip_runtime("runc", "runc 1.1.5 has the old linear conversion (1024 -> 39); runc >= 1.3.2 this one")
+@pytest.mark.skip_runtime("crun", "crun 1.8.1 has the old linear conversion (1024 -> 39); crun >= 1.23 this one")
+@needs("cpu")
+def test_cpu_shares_weight(rt, bundle):
+    """cpu.shares -> cpu.weight with runc >= 1.3.2's and crun >= 1.23's conversion, at create and at update:
+    the default shares 1024 are the default weight 100, the ends of the range map to the ends."""
+    cid, pid, cg = running(rt, bundle, "sleep 1000", {"cpu": {"shares": 1024}})
+    assert read(cg, "cpu.weight") == "100"
+    for shares, weight in ((2, 1), (2048, 174), (262144, 10000)):
+        rt("update", "--cpu-shares", shares, cid, tag="update").ok()
+        assert read(cg, "cpu.weight") == str(weight), shares
     rt.delete(cid, force=True)
 
 
