@@ -229,6 +229,22 @@ def test_sysctl_host_namespace_refused(rt, bundle):
     assert open("/proc/sys/net/ipv4/ip_forward").read() == before
 
 
+@pytest.mark.parametrize("key,field", [
+    ("kernel.hostname", "hostname"),
+    pytest.param("kernel/domainname", "domainname", marks=pytest.mark.skip_runtime(
+        "runc", "runc 1.1.5 predates the domainname field and accepts the sysctl"))])
+def test_sysctl_hostname_refused(rt, bundle, key, field):
+    """The hostname and domainname fields own kernel.hostname and kernel.domainname: a sysctl of either is
+    refused naming it, and nothing is created."""
+    bundle.config[field] = "box"
+    bundle.linux["sysctl"] = {key: "other"}
+    bundle.check("hostname")
+    r = rt.create(rt.new_id(), bundle, check=False)
+    r.failed()
+    if rt.name == "cell":
+        assert "linux.sysctl.%s: not allowed, the %s field sets it" % (key, field) in r.stderr, r.describe()
+
+
 def root_propagation(rt, bundle, prop):
     bundle.linux["rootfsPropagation"] = prop
     mounts, _ = mountinfo(rt, bundle)
