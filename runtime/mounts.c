@@ -517,9 +517,43 @@ mount_fs (const struct mnt_ctx *c, int destfd, cell_error_t *err)
   return place (c, mntfd, destfd, err);
 }
 
+static bool
+data_has_key (const char *data, const char *key)
+{
+  size_t n = strlen (key);
+  for (const char *p = data;; p++)
+    {
+      if (strncmp (p, key, n) == 0 && p[n] == '=')
+        return true;
+      if ((p = strchr (p, ',')) == NULL)
+        return false;
+    }
+}
+
+/* A tmpfs over a directory that exists keeps that directory's mode unless the options give one (runc's
+ * rule since opencontainers/runc#3912, crun's since containers/crun#1331): "mode=<its mode>," goes first,
+ * so that a mode= of the options still wins. NULL: nothing to add (no such directory, or mode= given). */
+static char *
+tmpfs_data_with_mode (const struct mnt_ctx *c)
+{
+  if (!type_is (c->m, "tmpfs") || (c->plan.data && data_has_key (c->plan.data, "mode")))
+    return NULL;
+  _cleanup_close_ int fd = cell_open_in_root (c->r->rootfd, c->m->destination, O_PATH, 0, NULL);
+  struct stat st;
+  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISDIR (st.st_mode))
+    return NULL;
+  unsigned mode = st.st_mode & 07777;
+  return c->plan.data ? xasprintf ("mode=%o,%s", mode, c->plan.data) : xasprintf ("mode=%o", mode);
+}
+
 static int
 mount_new (const struct mnt_ctx *c, cell_error_t *err)
 {
+  struct mnt_ctx tc = *c;
+  _cleanup_free_ char *data = tmpfs_data_with_mode (c);
+  if (data)
+    tc.plan.data = data;
+  c = &tc;
   /* proc and sysfs on a symlink were CVE-2019-16884/19921: the last component is never followed for them. */
   bool nofollow = type_is (c->m, "proc") || type_is (c->m, "sysfs");
   _cleanup_close_ int destfd = cell_mnt_dest (c->r->rootfd, c->m->destination, true, nofollow, err);
