@@ -207,7 +207,12 @@ exec_final (const struct exec_child *x)
   _cleanup_free_ char *exe = NULL;
   /* (x->agent_fd, the parent's, went with the caller's other fds in exec_child.) */
   struct cell_exec_seccomp sc = { .filter = x->seccomp, .send_listener = exec_send_listener, .data = (void *) x };
-  if (fchdir (x->rootfd) < 0 || chroot (".") < 0)
+  /* Our own session and process group, as runc's: the caller's group is outside the container's pid
+   * namespace, where getpgrp() would return 0 (shells and job control break on it). With a terminal,
+   * cell_pty_make_ctty() makes the session. */
+  if (!x->p->terminal && setsid () < 0)
+    cell_error_errno (&err, "setsid");
+  else if (fchdir (x->rootfd) < 0 || chroot (".") < 0)
     cell_error_errno (&err, "enter the container's root");
   else if (x->p->terminal)
     {

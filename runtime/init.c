@@ -212,6 +212,10 @@ prepare (const struct cell_init_args *a, const struct cell_exec_seccomp *sc, str
     return -1;
   if (*slave >= 0 && cell_pty_make_ctty (*slave, err) < 0)
     return -1;
+  /* Without a terminal too, a session and process group of our own (as runc's and crun's init): the caller's
+   * are outside the pid namespace, where getpgrp() and getsid() would return 0. */
+  if (*slave < 0 && setsid () < 0)
+    return cell_error_errno (err, "setsid");
   if (cell_process_setup (p, &c->linux.personality, r->procfd, sc, err) < 0)
     return -1;
   /* We wait for `start` with the container's credentials, visible to `cell exec` processes: not dumpable, so

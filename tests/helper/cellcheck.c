@@ -554,7 +554,7 @@ main (int argc, char **argv)
       else if (strcmp (c, "sched") == 0) cmd_sched ();
       else if (strcmp (c, "ioprio") == 0) cmd_ioprio ();
       else if (strcmp (c, "sigwait") == 0) cmd_sigwait ();
-      else if (strcmp (c, "pid") == 0) printf ("pid %d\nppid %d\n", getpid (), getppid ());
+      else if (strcmp (c, "pid") == 0) printf ("pid %d\nppid %d\npgrp %d\nsid %d\n", getpid (), getppid (), getpgrp (), getsid (0));
       else if (strcmp (c, "rlimit") == 0 && need (argc, i, 1, c)) cmd_rlimit (argv[++i]);
       else if (strcmp (c, "stat") == 0 && need (argc, i, 1, c)) cmd_stat (argv[++i]);
       else if (strcmp (c, "write") == 0 && need (argc, i, 2, c)) { cmd_write (argv[i + 1], argv[i + 2]); i += 2; }
