@@ -34,9 +34,12 @@ void cg_remove_parents (const char *path, int n);
 int cg_enter (const char *path, pid_t pid, cell_error_t *err);
 /* pids in the cgroup (cgroup.procs); *n set. Caller frees. */
 pid_t *cg_pids (const char *path, size_t *n, cell_error_t *err);
-/* Signal every process in the cgroup (cgroup.kill for SIGKILL where the kernel has it). */
+/* pids in the cgroup and in every cgroup below it (child cgroups the container made). Caller frees. */
+pid_t *cg_pids_tree (const char *path, size_t *n, cell_error_t *err);
+/* Signal every process in the cgroup and below it (cgroup.kill for SIGKILL where the kernel has it). */
 int cg_kill_all (const char *path, int sig, cell_error_t *err);
-/* Kill what is left, wait until empty (bounded), rmdir. Missing cgroup is not an error. */
+/* Kill what is left, wait until empty (bounded), rmdir the child cgroups depth first, then the cgroup.
+ * Missing cgroup is not an error. */
 int cg_destroy (const char *path, cell_error_t *err);
 
 /* ---- resources ---- */

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import CGROUP_ROOT
+from helpers import CGROUP_ROOT, proc_state
 
 MiB = 1024 * 1024
 
@@ -176,6 +176,72 @@ def test_exec_joins_cgroup(rt, bundle):
     cid, pid, cg = running(rt, bundle, "sleep 1000")
     r = rt.exec(cid, "cat", "/proc/self/cgroup", check=True)
     assert "0::/%s\n" % cg.relative_to(CGROUP_ROOT) in r.stdout, r.describe()
+    rt.delete(cid, force=True)
+
+
+def child_cgroups(cg, *names):
+    for n in names:
+        (cg / n).mkdir()
+    return [cg / n for n in names]
+
+
+@pytest.mark.skip_runtime("crun", "crun 1.8.1's ps lists only the pids of the container's own cgroup")
+def test_child_cgroups_ps_and_delete(rt, bundle):
+    """Child cgroups the container made inside its own (here made from the host, as a container with a
+    writable cgroupfs would): ps lists their processes, delete --force kills them and removes the children
+    depth first, without a warning."""
+    cid, pid, cg = running(rt, bundle, "sleep 1000")
+    a, ab, c = child_cgroups(cg, "a", "a/b", "c")
+    pid_file = rt.workdir / "exec.pid"
+    rt.exec(cid, "sleep", "1001", opts=["--detach", "--pid-file", pid_file], check=True)
+    sleeper = int(pid_file.read_text())
+    rt.remember(sleeper)
+    (ab / "cgroup.procs").write_text(str(sleeper))
+    assert read(ab, "cgroup.procs") == str(sleeper)
+    assert pids_of(rt, cid) == sorted([pid, sleeper])
+    r = rt.delete(cid, force=True)
+    assert "warn" not in r.stderr.lower(), r.describe()
+    assert not cg.exists()
+    assert proc_state(sleeper) in (None, "Z", "X")
+
+
+def test_child_cgroups_delete_stopped(rt, bundle):
+    """delete of a stopped container removes the (empty) child cgroups it left, depth first."""
+    cid, pid, cg = running(rt, bundle, "sleep 1000")
+    child_cgroups(cg, "x", "x/y", "x/y/z", "w")
+    rt.kill(cid, "KILL")
+    rt.wait_status(cid, "stopped")
+    r = rt.delete(cid)
+    assert "warn" not in r.stderr.lower(), r.describe()
+    assert not cg.exists()
+
+
+@pytest.mark.skip_runtime("crun", "crun 1.8.1 has no exec --cgroup")
+def test_exec_sub_cgroup(rt, bundle):
+    """exec --cgroup PATH runs the process in an existing sub-cgroup of the container's (runc 1.1's option;
+    cgroup v2 has no per-controller paths)."""
+    cid, pid, cg = running(rt, bundle, "sleep 1000")
+    child_cgroups(cg, "sub", "sub/deeper")
+    rel = cg.relative_to(CGROUP_ROOT)
+    for arg, where in (("sub", "sub"), ("/sub/deeper", "sub/deeper"), (":sub", "sub")):
+        r = rt.exec(cid, "cat", "/proc/self/cgroup", opts=["--cgroup", arg], check=True)
+        assert "0::/%s/%s\n" % (rel, where) in r.stdout, r.describe()
+    for bad in ("nope", "../elsewhere", "sub/../..", "pids:sub", "a:b:c"):
+        rt.exec(cid, "true", opts=["--cgroup", bad]).failed()
+    assert read(cg / "sub", "cgroup.procs") == "" and read(cg, "cgroup.procs") == str(pid)
+    rt.delete(cid, force=True)
+    assert not cg.exists()
+
+
+@pytest.mark.cell_only
+def test_exec_sub_cgroup_errors(rt, bundle):
+    cid, pid, cg = running(rt, bundle, "sleep 1000")
+    for bad, msg in (("nope", "exec: --cgroup 'nope': no such sub-cgroup"),
+                     ("sub/../..", "exec: --cgroup 'sub/../..': not a sub-cgroup of the container's"),
+                     ("pids:sub", "exec: --cgroup 'pids:sub': no per-controller cgroups on cgroup v2"),
+                     ("a:b:c", "exec: invalid --cgroup argument 'a:b:c'")):
+        r = rt.exec(cid, "true", opts=["--cgroup", bad])
+        assert r.returncode != 0 and msg in r.stderr, r.describe()
     rt.delete(cid, force=True)
 
 
