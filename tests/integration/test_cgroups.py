@@ -567,6 +567,27 @@ def test_update_running(rt, bundle):
 
 
 @cgroup_v2
+@needs("pids")
+@pytest.mark.skip_runtime("runc", "runc 1.1.5's update ignores --pids-limit 0 (runc treats 0 as unset there)")
+@pytest.mark.skip_runtime("crun", "crun 1.8.1 builds invalid JSON from update's flags")
+def test_pids_limit_zero(rt, bundle):
+    """pids.limit 0 means no limit (runc's reading, README), the same at create and at update."""
+    cid, pid, cg = running(rt, bundle, "sleep 1000", {"pids": {"limit": 0}})
+    assert read(cg, "pids.max") == "max"
+    rt("update", "--pids-limit", "10", cid, tag="update").ok()
+    assert read(cg, "pids.max") == "10"
+    rt("update", "--pids-limit", "0", cid, tag="update").ok()
+    assert read(cg, "pids.max") == "max"
+    (rt.workdir / "res.json").write_text(json.dumps({"pids": {"limit": 5}}))
+    rt("update", "--resources", rt.workdir / "res.json", cid, tag="update").ok()
+    assert read(cg, "pids.max") == "5"
+    (rt.workdir / "res.json").write_text(json.dumps({"pids": {"limit": 0}}))
+    rt("update", "--resources", rt.workdir / "res.json", cid, tag="update").ok()
+    assert read(cg, "pids.max") == "max"
+    rt.delete(cid, force=True)
+
+
+@cgroup_v2
 @pytest.mark.cell_only
 @needs("memory")
 def test_update_check_before_update(rt, bundle):

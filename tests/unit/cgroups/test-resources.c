@@ -131,6 +131,9 @@ TEST (pids_io_hugetlb_rdma)
   CHECK_STR (value_of ("rdma.max"), "mlx5_0 hca_handle=3 hca_object=100");
   CHECK (plan_of ("{\"pids\": {\"limit\": -1}}") == 0);
   CHECK_STR (value_of ("pids.max"), "max");
+  /* 0 is no limit too (runc's reading; README), for create and update alike. */
+  CHECK (plan_of ("{\"pids\": {\"limit\": 0}}") == 0);
+  CHECK_STR (value_of ("pids.max"), "max");
   CHECK (plan_of ("{\"network\": {\"classID\": 1}}") < 0);
   CHECK_STR (errmsg, "linux.resources.network: not supported on cgroup v2 (net_cls and net_prio are v1 controllers)");
 }
