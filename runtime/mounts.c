@@ -8,6 +8,7 @@
 #define _GNU_SOURCE /* the asan build overrides CFLAGS and loses -D_GNU_SOURCE */
 #endif
 #include "mounts-internal.h"
+#include "../cgroups/cgroups.h"
 #include "base/cleanup.h"
 #include "base/fd.h"
 #include "base/xalloc.h"
@@ -517,6 +518,25 @@ mount_fs (const struct mnt_ctx *c, int destfd, cell_error_t *err)
   return place (c, mntfd, destfd, err);
 }
 
+/* The init's own cgroup (the container's: it was cloned into it) in the unified hierarchy, bind-mounted with
+ * the mount's flags (ro, nosuid, ...), not recursively. */
+static int
+mount_cgroup_bind (const struct mnt_ctx *c, int destfd, cell_error_t *err)
+{
+  const char *hierarchy = cg_mountpoint ();
+  if (hierarchy == NULL)
+    return cell_error (err, EPERM, "mount cgroup: not permitted in a user namespace, and no cgroup v2 hierarchy "
+                                   "to bind instead");
+  _cleanup_free_ char *own = cg_own_path (err);
+  if (own == NULL)
+    return -1;
+  _cleanup_free_ char *source = xasprintf ("%s%s", hierarchy, strcmp (own, "/") == 0 ? "" : own);
+  struct mnt_ctx bc = *c;
+  bc.plan.flags |= MS_BIND;
+  bc.plan.flags &= ~(unsigned long) MS_REC;
+  return mount_bind (&bc, source, destfd, err);
+}
+
 static bool
 data_has_key (const char *data, const char *key)
 {
@@ -562,6 +582,13 @@ mount_new (const struct mnt_ctx *c, cell_error_t *err)
   cell_error_t e = NULL;
   if (mount_fs (c, destfd, &e) == 0)
     return 0;
+  if ((type_is (c->m, "cgroup") || type_is (c->m, "cgroup2")) && e->code == EPERM && c->r->userns)
+    {
+      /* cgroup2 cannot be mounted from a user namespace without a cgroup namespace of its own (the mount
+       * would show the host's whole hierarchy): bind the container's own cgroup instead, as runc does. */
+      cell_error_free (&e);
+      return mount_cgroup_bind (c, destfd, err);
+    }
   if (type_is (c->m, "sysfs") && e->code == EPERM)
     {
       /* A user namespace without its own network namespace may not mount sysfs: bind the host's, as runc.

@@ -1,0 +1,49 @@
+"""User namespaces as real callers use them (rootless podman, user-namespaced Kubernetes pods): runc's default
+cgroup mount without a cgroup namespace, linux.devices, bind sources that only the runtime can reach."""
+import os
+from pathlib import Path
+
+import pytest
+
+from helpers import CGROUP_ROOT, Facts
+
+USERNS_MAP = [{"containerID": 0, "hostID": 1000, "size": 65536}]
+
+
+def userns(bundle):
+    bundle.set_namespace("user")
+    bundle.linux["uidMappings"] = USERNS_MAP
+    bundle.linux["gidMappings"] = USERNS_MAP
+    return bundle
+
+
+def cgroup_of(pid):
+    for line in Path("/proc/%d/cgroup" % pid).read_text().splitlines():
+        if line.startswith("0::"):
+            return CGROUP_ROOT / line[3:].lstrip("/")
+    raise AssertionError("pid %d has no cgroup v2 line" % pid)
+
+
+@pytest.mark.skip_runtime("runc", "runc 1.1.5 bind-mounts the host's whole cgroup hierarchy (every host process "
+                          "listed, as pid 0)")
+@pytest.mark.skip_runtime("crun", "crun 1.8.1 bind-mounts the host's whole cgroup hierarchy")
+def test_userns_cgroup_mount_without_cgroupns(rt, bundle):
+    """runc's default config (a cgroup mount, no cgroup namespace) in a user namespace: cgroup2 cannot be
+    mounted there, so the container's own cgroup directory is bind-mounted instead (read-only as asked), not
+    the host's whole hierarchy."""
+    userns(bundle)
+    bundle.add_mount("/sys/fs/cgroup", "cgroup", "cgroup", ["nosuid", "noexec", "nodev", "relatime", "ro"])
+    bundle.sh("cat /sys/fs/cgroup/cgroup.procs; echo up; sleep 1000")
+    cid = rt.started(bundle)
+    out = rt.wait_output(cid, "up")
+    pid = rt.state(cid)["pid"]
+    cg = cgroup_of(pid)
+    assert out.split()[0] == "1", out
+    r = rt.exec(cid, "/cellcheck", "mounts", "stat", "/sys/fs/cgroup/cgroup.controllers",
+                "write", "/sys/fs/cgroup/cgroup.procs", "1", check=True)
+    f = r.facts
+    m = [x for x in f.mountinfo() if x.mount_point == "/sys/fs/cgroup"][-1]
+    assert m.fstype == "cgroup2" and "ro" in m.options, m
+    assert m.root == "/" + str(cg.relative_to(CGROUP_ROOT)), m
+    assert f["write"].startswith("/sys/fs/cgroup/cgroup.procs err="), f.text
+    rt.delete(cid, force=True)
