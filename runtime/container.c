@@ -7,6 +7,7 @@
 #include "base/xalloc.h"
 #include "hooks.h"
 #include "internal.h"
+#include "mounts.h"
 #include "overcommit.h"
 #include "process.h"
 #include "runtime.h"
@@ -424,6 +425,8 @@ drive_child (struct creation *c, cell_error_t *err)
   if (cell_state_write (c->state_fd, &c->st, err) < 0)
     return -1;
   test_pause ("create:state");
+  if (cell_mount_sources_wanted (cfg) && cell_mount_sources_send (cfg, c->bundle, c->init, c->sync_fd, err) < 0)
+    return -1;
   if (cfg->process.terminal && handle_console (c, err) < 0)
     return -1;
   if ((cfg->hooks[CELL_HOOK_PRESTART].n || cfg->hooks[CELL_HOOK_CREATE_RUNTIME].n

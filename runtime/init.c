@@ -169,7 +169,8 @@ prepare (const struct cell_init_args *a, const struct cell_exec_seccomp *sc, str
   r->userns = a->plan->new_user || cell_config_namespace (c, CELL_NS_USER) != NULL;
   r->no_pivot = a->no_pivot;
   r->console_fd = -1;
-  if (cell_rootfs_prepare (r, err) < 0 || cell_mounts_apply (r, err) < 0)
+  if (cell_rootfs_prepare (r, err) < 0 || cell_mount_sources_receive (r, a->sync_fd, err) < 0
+      || cell_mounts_apply (r, err) < 0)
     return -1;
   if (p->terminal)
     {
@@ -182,7 +183,9 @@ prepare (const struct cell_init_args *a, const struct cell_exec_seccomp *sc, str
       if (cell_sync_expect (a->sync_fd, SYNC_CONSOLE_ACK, NULL, NULL, NULL, NULL, err) < 0)
         return -1;
     }
-  if (cell_dev_setup (r, err) < 0)
+  int dev = cell_dev_setup (r, err);
+  cell_mount_sources_release (r);
+  if (dev < 0)
     return -1;
   if (has_hooks (c, CELL_HOOK_PRESTART) || has_hooks (c, CELL_HOOK_CREATE_RUNTIME)
       || has_hooks (c, CELL_HOOK_CREATE_CONTAINER))

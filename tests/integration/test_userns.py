@@ -47,3 +47,34 @@ def test_userns_cgroup_mount_without_cgroupns(rt, bundle):
     assert m.root == "/" + str(cg.relative_to(CGROUP_ROOT)), m
     assert f["write"].startswith("/sys/fs/cgroup/cgroup.procs err="), f.text
     rt.delete(cid, force=True)
+
+
+@pytest.mark.skip_runtime("runc", "runc 1.1.5 binds the host's node of the same path, which does not exist")
+def test_userns_device_not_on_host(rt, bundle):
+    """linux.devices in a user namespace: the runtime makes the node on the host side and passes it in, so a
+    path the host does not have works (mknod is refused inside the user namespace)."""
+    assert not os.path.exists("/dev/cell-test-null")
+    userns(bundle)
+    bundle.linux["devices"] = [{"path": "/dev/cell-test-null", "type": "c", "major": 1, "minor": 3,
+                                "fileMode": 0o640, "uid": 0, "gid": 5}]
+    f = rt.run_check(bundle, "stat", "/dev/cell-test-null", "write", "/dev/cell-test-null", "x")
+    st = f.stat("/dev/cell-test-null")
+    assert (st["type"], st["rdev"], st["mode"]) == ("char", "1:3", "0640"), f.text
+    assert (st["uid"], st["gid"]) == ("0", "5"), f.text
+    assert f["write"] == "/dev/cell-test-null ok", f.text
+    assert not os.path.exists("/dev/cell-test-null")
+
+
+def test_userns_bind_source_only_runtime_reaches(rt, bundle):
+    """A bind source under a directory that only the host's root may enter (kubelet's pod directories are
+    0750): the runtime opens it with its own credentials, not from inside the user namespace."""
+    private = rt.workdir / "private"
+    (private / "vol").mkdir(parents=True)
+    (private / "vol" / "data").write_text("from host\n")
+    os.chmod(private, 0o700)
+    userns(bundle)
+    (bundle.rootfs / "mnt" / "vol").mkdir()  # the rootfs is the host root's here, not the mapped root's
+    bundle.add_mount("/mnt/vol", "bind", private / "vol", ["rbind", "ro"])
+    r = rt.run(rt.new_id(), bundle.sh("cat /mnt/vol/data; touch /mnt/vol/new || echo refused"))
+    assert r.returncode == 0 and r.stdout == "from host\nrefused\n", r.describe()
+    assert not (private / "vol" / "new").exists()
