@@ -1,6 +1,7 @@
 """User namespaces as real callers use them (rootless podman, user-namespaced Kubernetes pods): runc's default
 cgroup mount without a cgroup namespace, linux.devices, bind sources that only the runtime can reach."""
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,29 @@ def test_userns_bind_source_only_runtime_reaches(rt, bundle):
     r = rt.run(rt.new_id(), bundle.sh("cat /mnt/vol/data; touch /mnt/vol/new || echo refused"))
     assert r.returncode == 0 and r.stdout == "from host\nrefused\n", r.describe()
     assert not (private / "vol" / "new").exists()
+
+
+@pytest.mark.skip_runtime("crun", "crun 1.8.1 lets the container remount the host's read-only source read-write "
+                          "(found by this test)")
+def test_userns_bind_keeps_host_readonly(rt, bundle):
+    """The runtime clones bind sources in the init's mount namespace, whose copies of the host's mounts are
+    locked: a source on a read-only host mount stays read-only, even for a container root with
+    CAP_SYS_ADMIN that tries to remount it read-write."""
+    src = rt.workdir / "ro-src"
+    src.mkdir()
+    (src / "data").write_text("host\n")
+    subprocess.run(["mount", "--bind", str(src), str(src)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(src)], check=True)
+        userns(bundle)
+        for k in ("bounding", "effective", "permitted"):
+            bundle.process["capabilities"][k].append("CAP_SYS_ADMIN")
+        (bundle.rootfs / "mnt" / "vol").mkdir()
+        bundle.add_mount("/mnt/vol", "bind", src, ["rbind"])
+        script = ("cat /mnt/vol/data; mount -o remount,bind,rw /mnt/vol 2>/dev/null && echo remounted; "
+                  "touch /mnt/vol/new 2>/dev/null && echo wrote; true")
+        r = rt.run(rt.new_id(), bundle.sh(script))
+        assert r.returncode == 0 and r.stdout == "host\n", r.describe()
+        assert not (src / "new").exists()
+    finally:
+        subprocess.run(["umount", str(src)], check=False)
