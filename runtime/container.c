@@ -465,6 +465,8 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
   if (c->state_fd < 0)
     return -1;
   c->state_made = true;
+  if (cell_notify_socket () && cell_notify_prepare (c->ctx->root, c->o->id, c->state_fd, c->config, err) < 0)
+    return -1;
   c->st.config = xstrndup (text, len);
   c->st.id = xstrdup (c->o->id);
   c->st.bundle = xstrdup (c->bundle);
@@ -683,13 +685,28 @@ start_opened (struct cell_opened *op, cell_error_t *err)
   return 0;
 }
 
+/* Forward the container's READY= to NOTIFY_SOCKET, with the lock released (kill and state must work
+ * meanwhile); op->fd is closed. */
+static int
+notify_forward (struct cell_opened *op, int sock, cell_error_t *err)
+{
+  close (op->fd);
+  op->fd = -1;
+  return cell_notify_forward (sock, cell_notify_socket (), op->st.pid, op->st.pid_start, err);
+}
+
 int
 cell_container_start (const struct cell_context *ctx, const char *id, cell_error_t *err)
 {
   struct cell_opened op;
   int r = cell_open_container (ctx, id, &op, err);
+  _cleanup_close_ int notify = -1;
+  if (r == 0 && cell_notify_socket () && (notify = cell_notify_listen (ctx->root, id, err)) < 0)
+    r = -1;
   if (r == 0)
     r = start_opened (&op, err);
+  if (r == 0 && notify >= 0)
+    r = notify_forward (&op, notify, err);
   cell_opened_release (&op);
   return r;
 }
@@ -843,10 +860,17 @@ cell_container_run (const struct cell_context *ctx, const struct cell_create_opt
   struct cell_opened op;
   if (create_container (ctx, o, &init, o->detach ? NULL : &master, &op, err) < 0)
     return -1;
-  int r = start_opened (&op, err);
+  _cleanup_close_ int notify = -1;
+  int r = 0;
+  if (cell_notify_socket () && (notify = cell_notify_listen (ctx->root, o->id, err)) < 0)
+    r = -1;
+  if (r == 0)
+    r = start_opened (&op, err);
   /* Release the lock while the container runs: state, kill and exec must work meanwhile. */
   close (op.fd);
   op.fd = -1;
+  if (r == 0 && notify >= 0)
+    r = notify_forward (&op, notify, err);
   if (r < 0 || o->detach)
     {
       cell_opened_release (&op);

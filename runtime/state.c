@@ -207,8 +207,14 @@ cell_state_remove_dir (const char *root, const char *id, cell_error_t *err)
   dfd = -1;
   struct dirent *e;
   while ((e = readdir (d)))
-    if (strcmp (e->d_name, ".") && strcmp (e->d_name, ".."))
-      unlinkat (fd, e->d_name, 0);
+    if (strcmp (e->d_name, ".") && strcmp (e->d_name, "..") && unlinkat (fd, e->d_name, 0) < 0 && errno == EISDIR)
+      {
+        /* notify/ (notify.c): its socket, then the directory. */
+        _cleanup_close_ int sub = openat (fd, e->d_name, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub >= 0)
+          unlinkat (sub, "notify.sock", 0);
+        unlinkat (fd, e->d_name, AT_REMOVEDIR);
+      }
   closedir (d);
   if (rmdir (dir) < 0 && errno != ENOENT)
     return cell_error_errno (err, "rmdir '%s'", dir);
