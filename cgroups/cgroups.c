@@ -350,7 +350,7 @@ cg_destroy (const char *path, cell_error_t *err)
       nanosleep (&ts, NULL);
     }
   size_t n = 0;
-  _cleanup_free_ pid_t *left = cg_pids_tree (path, &n, NULL);
+  free (cg_pids_tree (path, &n, NULL));
   if (n > 0 || child == NULL)
     {
       cell_error_free (&child);
