@@ -79,7 +79,7 @@ $(BUILD)/asan/libcell.a:
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/asan/libcell.a $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -O2,$(CFLAGS)) -O1 -g $(ASAN_FLAGS) -Itests/unit -o $@ $< $(BUILD)/asan/libcell.a $(LDLIBS)
+	$(CC) $(filter-out -O2,$(CFLAGS)) -O1 -g $(ASAN_FLAGS) -Itests/unit -o $@ $< $(BUILD)/asan/libcell.a $(LDLIBS) -lm
 
 unit: $(UNIT_BIN)
 	@tests/run-unit $(UNIT_BIN)

@@ -3,6 +3,7 @@
 #include "../runtime/base/fd.h"
 #include "../runtime/base/xalloc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -80,6 +81,93 @@ full_path (const char *path, const char *file)
   return xasprintf ("%s%s%s%s", cg_mountpoint (), path, file ? "/" : "", file ? file : "");
 }
 
+struct pid_list
+{
+  pid_t *v;
+  size_t n, cap;
+};
+
+/* Append the pids of dirfd's cgroup.procs (what names it in errors). */
+static int
+read_procs (int dirfd, const char *what, struct pid_list *l, cell_error_t *err)
+{
+  _cleanup_free_ char *buf = NULL;
+  if (cell_read_file_at (dirfd, "cgroup.procs", 16 << 20, &buf, NULL, err) < 0)
+    return cell_error_prefix (err, "%s", what);
+  char *save = NULL;
+  for (char *s = strtok_r (buf, "\n", &save); s; s = strtok_r (NULL, "\n", &save))
+    {
+      l->v = xgrow (l->v, &l->cap, l->n + 1, sizeof *l->v);
+      l->v[l->n++] = (pid_t) atoi (s);
+    }
+  return 0;
+}
+
+/* The container may nest cgroups of its own (with a cgroup namespace and a writable cgroupfs); the walks below
+ * hold two fds per level, so they stop at this depth rather than run out of fds. */
+#define CG_MAX_DEPTH 128
+
+typedef int (*child_fn) (int parentfd, const char *name, int childfd, int depth, void *data, cell_error_t *err);
+
+/* fn for each child cgroup of dirfd (a cgroup's only subdirectories are its children). */
+static int
+for_each_child (int dirfd, int depth, child_fn fn, void *data, cell_error_t *err)
+{
+  if (depth >= CG_MAX_DEPTH)
+    return cell_error (err, ELOOP, "cgroup tree deeper than %d levels", CG_MAX_DEPTH);
+  int dfd = dup (dirfd);
+  DIR *d = dfd < 0 ? NULL : fdopendir (dfd);
+  if (d == NULL)
+    {
+      if (dfd >= 0)
+        close (dfd);
+      return cell_error_errno (err, "opendir");
+    }
+  int r = 0;
+  struct dirent *de;
+  while (r == 0 && (de = readdir (d)))
+    {
+      if (de->d_type != DT_DIR || strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      _cleanup_close_ int fd = openat (dirfd, de->d_name, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0 && errno == ENOENT)
+        continue; /* removed meanwhile */
+      r = fd < 0 ? cell_error_errno (err, "open '%s'", de->d_name) : fn (dirfd, de->d_name, fd, depth + 1, data, err);
+    }
+  closedir (d);
+  return r;
+}
+
+static int
+collect_pids (int parentfd, const char *name, int fd, int depth, void *data, cell_error_t *err)
+{
+  cell_error_t e = NULL;
+  if (read_procs (fd, name, data, &e) < 0)
+    {
+      /* A child removed meanwhile reads as ENODEV (or ENOENT): it has no processes left. */
+      bool gone = e->code == ENODEV || e->code == ENOENT;
+      if (gone)
+        cell_error_free (&e);
+      else if (err)
+        *err = e;
+      else
+        cell_error_free (&e);
+      return gone ? 0 : -1;
+    }
+  return for_each_child (fd, depth, collect_pids, data, err);
+}
+
+/* Depth first: the children of a cgroup go before it (rmdir of a cgroup with children is EBUSY). */
+static int
+remove_child (int parentfd, const char *name, int fd, int depth, void *data, cell_error_t *err)
+{
+  if (for_each_child (fd, depth, remove_child, data, err) < 0)
+    return -1;
+  if (unlinkat (parentfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+    return cell_error_errno (err, "rmdir '%s'", name);
+  return 0;
+}
+
 pid_t *
 cg_pids (const char *path, size_t *n, cell_error_t *err)
 {
@@ -96,6 +184,24 @@ cg_pids (const char *path, size_t *n, cell_error_t *err)
       v[(*n)++] = (pid_t) atoi (s);
     }
   return v ? v : xcalloc (1, sizeof *v);
+}
+
+pid_t *
+cg_pids_tree (const char *path, size_t *n, cell_error_t *err)
+{
+  _cleanup_free_ char *full = full_path (path, NULL);
+  _cleanup_close_ int fd = open (full, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  struct pid_list l = { NULL, 0, 0 };
+  *n = 0;
+  if (fd < 0)
+    return cell_error_errno (err, "open '%s'", full), NULL;
+  if (read_procs (fd, full, &l, err) < 0 || for_each_child (fd, 0, collect_pids, &l, err) < 0)
+    {
+      free (l.v);
+      return NULL;
+    }
+  *n = l.n;
+  return l.v ? l.v : xcalloc (1, sizeof (pid_t));
 }
 
 /* mkdir the missing ancestors of full; *made counts those we made (the deepest ones). */
@@ -201,7 +307,7 @@ cg_kill_all (const char *path, int sig, cell_error_t *err)
         return cell_write_file_at (AT_FDCWD, k, "1", 1, err);
     }
   size_t n;
-  _cleanup_free_ pid_t *pids = cg_pids (path, &n, err);
+  _cleanup_free_ pid_t *pids = cg_pids_tree (path, &n, err);
   if (pids == NULL)
     return -1;
   for (size_t i = 0; i < n; i++)
@@ -218,17 +324,39 @@ cg_destroy (const char *path, cell_error_t *err)
   _cleanup_free_ char *full = full_path (path, NULL);
   if (access (full, F_OK) < 0)
     return 0;
+  cell_error_t child = NULL;
   for (int i = 0; i < 1000; i++)
     {
       if (rmdir (full) == 0 || errno == ENOENT)
-        return 0;
+        {
+          cell_error_free (&child);
+          return 0;
+        }
       if (errno != EBUSY)
-        return cell_error_errno (err, "rmdir '%s'", full);
+        {
+          cell_error_free (&child);
+          return cell_error_errno (err, "rmdir '%s'", full);
+        }
+      /* Busy: processes left (cgroup.kill kills the whole subtree), or child cgroups the container made. */
       cell_error_t ignored = NULL;
       if (cg_kill_all (path, SIGKILL, &ignored) < 0)
         cell_error_free (&ignored);
+      cell_error_free (&child);
+      _cleanup_close_ int fd = open (full, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+      if (fd >= 0 && for_each_child (fd, 0, remove_child, NULL, &child) == 0
+          && (rmdir (full) == 0 || errno == ENOENT))
+        return 0;
       struct timespec ts = { 0, 5 * 1000 * 1000 };
       nanosleep (&ts, NULL);
     }
-  return cell_error (err, EBUSY, "rmdir '%s': processes did not exit", full);
+  size_t n = 0;
+  free (cg_pids_tree (path, &n, NULL));
+  if (n > 0 || child == NULL)
+    {
+      cell_error_free (&child);
+      return cell_error (err, EBUSY, "rmdir '%s': processes did not exit", full);
+    }
+  int r = cell_error (err, child->code, "rmdir '%s': child cgroup: %s", full, child->msg);
+  cell_error_free (&child);
+  return r;
 }

@@ -34,9 +34,12 @@ void cg_remove_parents (const char *path, int n);
 int cg_enter (const char *path, pid_t pid, cell_error_t *err);
 /* pids in the cgroup (cgroup.procs); *n set. Caller frees. */
 pid_t *cg_pids (const char *path, size_t *n, cell_error_t *err);
-/* Signal every process in the cgroup (cgroup.kill for SIGKILL where the kernel has it). */
+/* pids in the cgroup and in every cgroup below it (child cgroups the container made). Caller frees. */
+pid_t *cg_pids_tree (const char *path, size_t *n, cell_error_t *err);
+/* Signal every process in the cgroup and below it (cgroup.kill for SIGKILL where the kernel has it). */
 int cg_kill_all (const char *path, int sig, cell_error_t *err);
-/* Kill what is left, wait until empty (bounded), rmdir. Missing cgroup is not an error. */
+/* Kill what is left, wait until empty (bounded), rmdir the child cgroups depth first, then the cgroup.
+ * Missing cgroup is not an error. */
 int cg_destroy (const char *path, cell_error_t *err);
 
 /* ---- resources ---- */
@@ -69,6 +72,9 @@ struct cg_plan
  * have no cgroup v2 meaning (realtime cpu, swappiness, disableOOMKiller, network), naming the field. */
 int cg_plan_resources (const struct cell_resources *r, struct cg_plan *plan, cell_error_t *err);
 void cg_plan_free (struct cg_plan *plan);
+/* linux.resources.cpu.shares -> cpu.weight, runc >= 1.3.2's and crun >= 1.23's conversion (2 -> 1,
+ * 1024 -> 100, 262144 -> 10000); 2..262144 are the valid shares. */
+uint64_t cg_cpu_weight_of_shares (uint64_t shares);
 
 /* Flags for cg_apply(). */
 enum

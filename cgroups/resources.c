@@ -1,7 +1,8 @@
 /* cell: linux.resources -> cgroup v2 file writes (pure: no filesystem access).
  *
  * The conversions are runc's and crun's, so that a config means the same thing under each runtime:
- *   cpu.shares        -> cpu.weight = 1 + ((shares - 2) * 9999) / 262142   (shares 2..262144 -> 1..10000)
+ *   cpu.shares        -> cpu.weight = ceil(10^((l^2 + 125 l) / 612 - 7/34)), l = log2(shares)
+ *                        (runc >= 1.3.2, crun >= 1.23: 2 -> 1, 1024 -> 100, 262144 -> 10000)
  *   cpu.quota/period  -> cpu.max "QUOTA PERIOD" ("max" when quota <= 0; period defaults to 100000)
  *   memory.swap       -> memory.swap.max = swap - limit   (v1's swap counts memory + swap, v2's swap only)
  *   blockIO.weight    -> io.bfq.weight as is, or io.weight = 1 + ((weight - 10) * 9999) / 990
@@ -79,6 +80,56 @@ plan_memory (const struct cell_resources *r, struct cg_plan *p, cell_error_t *er
   return 0;
 }
 
+/* ln(m) for m in [1, 2): 2 atanh((m - 1) / (m + 1)), whose series in z <= 1/3 converges to a double in ~16
+ * terms. Exactly 0 for m = 1. */
+static double
+ln_1_2 (double m)
+{
+  double z = (m - 1) / (m + 1), z2 = z * z, term = z, sum = 0;
+  for (int k = 1; k < 64; k += 2, term *= z2)
+    sum += term / k;
+  return 2 * sum;
+}
+
+/* e^x for x in [0, ln 10): Taylor, every term positive (no cancellation). Exactly 1 for x = 0. */
+static double
+exp_0_ln10 (double x)
+{
+  double sum = 1, term = 1;
+  for (int k = 1; k < 40; k++)
+    {
+      term *= x / k;
+      sum += term;
+    }
+  return sum;
+}
+
+#define LN2 0.693147180559945309417232121458176568
+#define LN10 2.30258509299404568401799145468436421
+
+/* The quadratic in log space through (2, 1), (1024, 100) and (262144, 10000): the default shares map to the
+ * default weight. The old linear formula (1024 -> 39) made every container with default shares, and every
+ * Kubernetes pod whose shares come from its requests, weigh less than an unconfined process.
+ * https://github.com/opencontainers/cgroups/pull/20, https://github.com/containers/crun/pull/1767
+ * Computed here without libm (one more shared object to load on every start, and its archive cannot go into
+ * a PIE); tests/unit/cgroups/test-resources.c checks every shares value against libm's log2/pow/ceil. */
+uint64_t
+cg_cpu_weight_of_shares (uint64_t shares)
+{
+  if (shares <= 2)
+    return 1;
+  if (shares >= 262144)
+    return 10000;
+  int k = 63 - __builtin_clzll (shares);
+  double l = k + ln_1_2 ((double) shares / (double) (1ULL << k)) / LN2;
+  double e = (l * l + 125 * l) / 612.0 - 7.0 / 34.0; /* in (0, 4) */
+  static const double pow10[] = { 1, 10, 100, 1000 };
+  int n = (int) e;
+  double v = pow10[n] * exp_0_ln10 ((e - n) * LN10);
+  uint64_t w = (uint64_t) v;
+  return (double) w < v ? w + 1 : w;
+}
+
 static int
 plan_cpu (const struct cell_resources *r, struct cg_plan *p, cell_error_t *err)
 {
@@ -88,7 +139,7 @@ plan_cpu (const struct cell_resources *r, struct cg_plan *p, cell_error_t *err)
   if (c->realtime_period_present && c->realtime_period != 0)
     return cell_error (err, 0, FIELD "cpu.realtimePeriod: not supported on cgroup v2 (no realtime group scheduling)");
   if (c->shares_present && c->shares != 0)
-    add (p, "cpu", "cpu.weight", xasprintf ("%" PRIu64, 1 + ((c->shares - 2) * 9999) / 262142), FIELD "cpu.shares");
+    add (p, "cpu", "cpu.weight", xasprintf ("%" PRIu64, cg_cpu_weight_of_shares (c->shares)), FIELD "cpu.shares");
   int64_t quota = c->quota_present ? c->quota : 0;
   uint64_t period = c->period_present ? c->period : 0;
   if (quota != 0 || period != 0)

@@ -4,6 +4,7 @@
 #include "runtime/base/strv.h"
 
 #include <getopt.h>
+#include <string.h>
 
 static const char usage[]
     = "usage: cell exec [options] CONTAINER_ID [COMMAND [ARGS...]]\n\n"
@@ -20,7 +21,8 @@ static const char usage[]
       "   --detach, -d             do not wait for the process\n"
       "   --pid-file FILE          write the process's pid to FILE\n"
       "   --console-socket PATH    send the pty master fd to this AF_UNIX socket\n"
-      "   --preserve-fds N         pass N more fds (3 .. 3+N-1) to the process\n";
+      "   --preserve-fds N         pass N more fds (3 .. 3+N-1) to the process\n"
+      "   --cgroup PATH            run in this existing sub-cgroup of the container's cgroup\n";
 
 enum
 {
@@ -30,6 +32,7 @@ enum
   OPT_CONSOLE_SOCKET,
   OPT_PRESERVE_FDS,
   OPT_IGNORE_PAUSED,
+  OPT_CGROUP,
   OPT_UNSUPPORTED,
 };
 
@@ -49,7 +52,7 @@ static const struct option exec_options[] = {
   { "ignore-paused", no_argument, NULL, OPT_IGNORE_PAUSED },
   { "process-label", required_argument, NULL, OPT_UNSUPPORTED },
   { "apparmor", required_argument, NULL, OPT_UNSUPPORTED },
-  { "cgroup", required_argument, NULL, OPT_UNSUPPORTED },
+  { "cgroup", required_argument, NULL, OPT_CGROUP },
   { "pidfd-socket", required_argument, NULL, OPT_UNSUPPORTED },
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
@@ -62,6 +65,23 @@ exec_opts_free (struct cell_exec_opts *o)
   cell_strv_free (o->env);
   cell_strv_free (o->additional_gids_str);
   cell_strv_free (o->caps);
+}
+
+/* --cgroup [CONTROLLERS:]PATH, runc's syntax. cgroup v2 has one cgroup for every controller: only the
+ * plain PATH (or ":PATH"), once, as runc on cgroup v2. */
+static int
+exec_cgroup_option (const char *arg, struct cell_exec_opts *o, cell_error_t *err)
+{
+  const char *colon = strchr (arg, ':');
+  if (colon && strchr (colon + 1, ':'))
+    return cell_error (err, 0, "exec: invalid --cgroup argument '%s'", arg);
+  if (colon && colon != arg)
+    return cell_error (err, 0, "exec: --cgroup '%s': no per-controller cgroups on cgroup v2, give the path alone",
+                       arg);
+  if (o->cgroup)
+    return cell_error (err, 0, "exec: --cgroup given twice");
+  o->cgroup = colon ? colon + 1 : arg;
+  return 0;
 }
 
 static int
@@ -82,6 +102,7 @@ exec_option (int c, int longindex, char **argv, struct cell_exec_opts *o, cell_e
     case OPT_CONSOLE_SOCKET: o->console_socket = optarg; return 0;
     case OPT_PRESERVE_FDS: return cli_parse_uint ("exec", "preserve-fds", optarg, &o->preserve_fds, err);
     case OPT_IGNORE_PAUSED: return 0;
+    case OPT_CGROUP: return exec_cgroup_option (optarg, o, err);
     case OPT_UNSUPPORTED: return cell_error (err, 0, "exec: --%s is not supported", exec_options[longindex].name);
     default: return cli_bad_option ("exec", c, argv, err);
     }

@@ -28,7 +28,7 @@ static const char usage[]
       "   --cpu-burst USEC           CFS burst\n"
       "   --cpuset-cpus LIST         CPUs to run on (0-3,5)\n"
       "   --cpuset-mems LIST         memory nodes to use\n"
-      "   --pids-limit N             maximum number of tasks; -1 for no limit\n"
+      "   --pids-limit N             maximum number of tasks; 0 or -1 for no limit\n"
       "   --blkio-weight N           block IO weight (10..1000)\n";
 
 enum

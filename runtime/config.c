@@ -1406,8 +1406,6 @@ sysctl_namespace (const char *key)
     return CELL_NS_IPC;
   if (strncmp (key, "net.", 4) == 0)
     return CELL_NS_NETWORK;
-  if (strcmp (key, "kernel.hostname") == 0 || strcmp (key, "kernel.domainname") == 0)
-    return CELL_NS_UTS;
   return -1;
 }
 
@@ -1424,6 +1422,10 @@ check_sysctl (const struct cell_config *c, cell_error_t *err)
       for (char *s = dotted; *s; s++)
         if (*s == '/')
           *s = '.';
+      /* The hostname and domainname fields own these two (as in runc, which refuses kernel.hostname): a
+       * sysctl would silently override or be overridden by the field, depending on the order of writes. */
+      if (strcmp (dotted, "kernel.hostname") == 0 || strcmp (dotted, "kernel.domainname") == 0)
+        return cell_error (err, 0, "linux.sysctl.%s: not allowed, the %s field sets it", key, dotted + 7);
       int ns = sysctl_namespace (dotted);
       if (ns < 0)
         return cell_error (err, 0, "linux.sysctl.%s: not namespaced (it would change the host)", key);

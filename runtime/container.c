@@ -439,6 +439,8 @@ drive_child (struct creation *c, cell_error_t *err)
   if (cell_state_write (c->state_fd, &c->st, err) < 0)
     return -1;
   test_pause ("create:state");
+  if (cell_mount_sources_wanted (cfg) && cell_mount_sources_send (cfg, c->bundle, c->init, c->sync_fd, err) < 0)
+    return -1;
   if (cfg->process.terminal && handle_console (c, err) < 0)
     return -1;
   if ((cfg->hooks[CELL_HOOK_PRESTART].n || cfg->hooks[CELL_HOOK_CREATE_RUNTIME].n
@@ -477,6 +479,8 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
   if (c->state_fd < 0)
     return -1;
   c->state_made = true;
+  if (cell_notify_socket () && cell_notify_prepare (c->ctx->root, c->o->id, c->state_fd, c->config, err) < 0)
+    return -1;
   c->st.config = xstrndup (text, len);
   c->st.id = xstrdup (c->o->id);
   c->st.bundle = xstrdup (c->bundle);
@@ -712,13 +716,28 @@ start_opened (const struct cell_context *ctx, struct cell_opened *op, cell_error
   return -1;
 }
 
+/* Forward the container's READY= to NOTIFY_SOCKET, with the lock released (kill and state must work
+ * meanwhile); op->fd is closed. */
+static int
+notify_forward (struct cell_opened *op, int sock, cell_error_t *err)
+{
+  close (op->fd);
+  op->fd = -1;
+  return cell_notify_forward (sock, cell_notify_socket (), op->st.pid, op->st.pid_start, err);
+}
+
 int
 cell_container_start (const struct cell_context *ctx, const char *id, cell_error_t *err)
 {
   struct cell_opened op;
   int r = cell_open_container (ctx, id, &op, err);
+  _cleanup_close_ int notify = -1;
+  if (r == 0 && cell_notify_socket () && (notify = cell_notify_listen (ctx->root, id, err)) < 0)
+    r = -1;
   if (r == 0)
     r = start_opened (ctx, &op, err);
+  if (r == 0 && notify >= 0)
+    r = notify_forward (&op, notify, err);
   cell_opened_release (&op);
   return r;
 }
@@ -807,8 +826,12 @@ cell_container_delete (const struct cell_context *ctx, const char *id, bool forc
   struct cell_opened op;
   int r = cell_open_container (ctx, id, &op, err);
   cell_error_t e2 = NULL;
-  if (r < 0 && force && op.fd < 0 && cell_id_validate (id, NULL) == 0 && delete_incomplete (ctx, id, &e2) == 0)
+  /* delete --force of a container that does not exist succeeds, as runc's does: podman and conmon run it
+   * after a failed create, and would print our error over the create's. */
+  if (r < 0 && force && op.fd < 0 && cell_id_validate (id, NULL) == 0
+      && (delete_incomplete (ctx, id, &e2) == 0 || e2->code == ENOENT))
     {
+      cell_error_free (&e2);
       cell_opened_release (&op);
       cell_error_free (err);
       return 0;
@@ -870,10 +893,17 @@ cell_container_run (const struct cell_context *ctx, const struct cell_create_opt
   struct cell_opened op;
   if (create_container (ctx, o, &init, o->detach ? NULL : &master, &op, err) < 0)
     return -1;
-  int r = start_opened (ctx, &op, err);
+  _cleanup_close_ int notify = -1;
+  int r = 0;
+  if (cell_notify_socket () && (notify = cell_notify_listen (ctx->root, o->id, err)) < 0)
+    r = -1;
+  if (r == 0)
+    r = start_opened (ctx, &op, err);
   /* Release the lock while the container runs: state, kill and exec must work meanwhile. */
   close (op.fd);
   op.fd = -1;
+  if (r == 0 && notify >= 0)
+    r = notify_forward (&op, notify, err);
   if (r < 0 || o->detach)
     {
       cell_opened_release (&op);

@@ -1,8 +1,9 @@
 /* cell: /dev inside the rootfs: default device nodes, the usual symlinks, linux.devices and /dev/console.
  *
  * Like runc: the defaults and symlinks are made unless the config bind-mounts /dev; in a user namespace
- * (where mknod is refused) a device is an empty file with the host's node bind-mounted onto it. Every node is
- * made through an fd of its parent directory, resolved inside the rootfs. */
+ * (where mknod is refused) a device is an empty file with a node bind-mounted onto it: the host's for the
+ * defaults, the one the runtime made for a linux.devices entry (the host need not have that path). Every node
+ * is made through an fd of its parent directory, resolved inside the rootfs. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* the asan build overrides CFLAGS and loses -D_GNU_SOURCE */
 #endif
@@ -36,10 +37,12 @@ static const struct dev_node default_devices[] = {
   { "/dev/urandom", S_IFCHR, 1, 9, 0666, 0, 0 }, { "/dev/tty", S_IFCHR, 5, 0, 0666, 0, 0 },
 };
 
-/* In a user namespace: an empty file, with the host's node (same path) bind-mounted onto it. */
+/* In a user namespace: an empty file, with the host's node (same path) bind-mounted onto it, or the node the
+ * runtime made for it (mntfd >= 0: a detached mount, taken; cell_mount_sources_send()). */
 static int
-dev_bind_host (int parentfd, const char *last, const struct dev_node *n, cell_error_t *err)
+dev_bind_host (int parentfd, const char *last, const struct dev_node *n, int mntfd_given, cell_error_t *err)
 {
+  _cleanup_close_ int given = mntfd_given;
   /* Created empty, or what the rootfs has there, never opened for writing: it may be a hard link to a host
    * file on a shared volume. */
   _cleanup_close_ int f = openat (parentfd, last, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -51,7 +54,7 @@ dev_bind_host (int parentfd, const char *last, const struct dev_node *n, cell_er
     return cell_error_errno (err, "open '%s'", n->path);
   if (S_ISLNK (st.st_mode) || S_ISDIR (st.st_mode))
     return cell_error (err, EEXIST, "'%s' exists and is not a file or device", n->path);
-  _cleanup_close_ int mntfd = cell_mnt_clone (AT_FDCWD, n->path, false, err);
+  _cleanup_close_ int mntfd = given >= 0 ? TAKE_FD (given) : cell_mnt_clone (AT_FDCWD, n->path, false, err);
   if (mntfd < 0)
     return -1;
   return cell_mnt_move (mntfd, destfd, n->path, err);
@@ -81,10 +84,12 @@ dev_fix_owner (int parentfd, const char *last, const struct dev_node *n, cell_er
   return 0;
 }
 
-/* devfd: /dev, already open (the default nodes), or -1 to resolve the node's parent inside the rootfs. */
+/* devfd: /dev, already open (the default nodes), or -1 to resolve the node's parent inside the rootfs.
+ * mntfd: the node the runtime made for a user namespace (taken), or -1. */
 static int
-dev_make (struct cell_rootfs *r, int devfd, const struct dev_node *n, cell_error_t *err)
+dev_make (struct cell_rootfs *r, int devfd, const struct dev_node *n, int mntfd, cell_error_t *err)
 {
+  _cleanup_close_ int given = mntfd;
   _cleanup_free_ char *parent = NULL, *last = NULL;
   cell_path_split (n->path, &parent, &last);
   if (last[0] == '\0' || strcmp (last, ".") == 0 || strcmp (last, "..") == 0)
@@ -94,13 +99,13 @@ dev_make (struct cell_rootfs *r, int devfd, const struct dev_node *n, cell_error
     return -1;
   int parentfd = devfd >= 0 ? devfd : own;
   if (r->userns && n->type != S_IFIFO)
-    return dev_bind_host (parentfd, last, n, err);
+    return dev_bind_host (parentfd, last, n, TAKE_FD (given), err);
   if (mknodat (parentfd, last, n->type | (n->mode & 07777), makedev (n->major, n->minor)) < 0)
     {
       if (errno == EEXIST) /* as runc: what the rootfs already has stays */
         return 0;
       if (errno == EPERM && n->type != S_IFIFO)
-        return dev_bind_host (parentfd, last, n, err);
+        return dev_bind_host (parentfd, last, n, TAKE_FD (given), err);
       return cell_error_errno (err, "mknod '%s'", n->path);
     }
   return dev_fix_owner (parentfd, last, n, err);
@@ -135,7 +140,8 @@ dev_config_node (struct cell_rootfs *r, size_t i, cell_error_t *err)
     }
   if (d->path == NULL || d->path[0] == '\0')
     return cell_error (err, EINVAL, "linux.devices[%zu].path: required", i);
-  if (dev_make (r, -1, &n, err) < 0)
+  int mntfd = r->device_fds ? TAKE_FD (r->device_fds[i]) : -1;
+  if (dev_make (r, -1, &n, mntfd, err) < 0)
     return cell_error_prefix (err, "linux.devices[%zu]", i);
   return 0;
 }
@@ -225,7 +231,7 @@ cell_dev_setup (struct cell_rootfs *r, cell_error_t *err)
       _cleanup_close_ int devfd = cell_mkdir_p_in_root (r->rootfd, "/dev", 0755, err);
       ret = devfd < 0 ? -1 : 0;
       for (size_t i = 0; ret == 0 && i < ARRAY_SIZE (default_devices); i++)
-        ret = dev_make (r, devfd, &default_devices[i], err);
+        ret = dev_make (r, devfd, &default_devices[i], -1, err);
       if (ret == 0)
         ret = dev_symlinks (devfd, err);
     }

@@ -177,6 +177,7 @@ struct exec_child
   const struct cell_process *p;
   const struct cell_state *st;
   const struct cell_personality *pers;
+  const char *cgroup; /* the cgroup to enter: the container's, or exec --cgroup's sub-cgroup of it; NULL: none */
   int pidfd, rootfd, sync_fd;
   unsigned long flags;
   int preserve_fds;
@@ -207,7 +208,12 @@ exec_final (const struct exec_child *x)
   _cleanup_free_ char *exe = NULL;
   /* (x->agent_fd, the parent's, went with the caller's other fds in exec_child.) */
   struct cell_exec_seccomp sc = { .filter = x->seccomp, .send_listener = exec_send_listener, .data = (void *) x };
-  if (fchdir (x->rootfd) < 0 || chroot (".") < 0)
+  /* Our own session and process group, as runc's: the caller's group is outside the container's pid
+   * namespace, where getpgrp() would return 0 (shells and job control break on it). With a terminal,
+   * cell_pty_make_ctty() makes the session. */
+  if (!x->p->terminal && setsid () < 0)
+    cell_error_errno (&err, "setsid");
+  else if (fchdir (x->rootfd) < 0 || chroot (".") < 0)
     cell_error_errno (&err, "enter the container's root");
   else if (x->p->terminal)
     {
@@ -259,7 +265,7 @@ exec_child (struct exec_child *x)
       cell_sync_send_error (x->sync_fd, err);
       _exit (1);
     }
-  if (x->st->cgroup && cg_enter (x->st->cgroup, getpid (), &err) < 0)
+  if (x->cgroup && cg_enter (x->cgroup, getpid (), &err) < 0)
     {
       cell_sync_send_error (x->sync_fd, err);
       _exit (1);
@@ -399,6 +405,33 @@ exec_run (const struct cell_exec_opts *o, struct exec_child *x, int *status, cel
   return r;
 }
 
+/* exec --cgroup SUB: SUB is relative to the container's cgroup (a leading '/' too, as in runc) and must stay
+ * inside it and exist; runc 1.1's rule on cgroup v2. *out: the cgroup to enter (NULL: none; caller frees). */
+static int
+exec_cgroup (const struct cell_exec_opts *o, const struct cell_state *st, char **out, cell_error_t *err)
+{
+  *out = NULL;
+  if (o->cgroup == NULL)
+    {
+      *out = st->cgroup ? xstrdup (st->cgroup) : NULL;
+      return 0;
+    }
+  if (st->cgroup == NULL || cg_mountpoint () == NULL)
+    return cell_error (err, 0, "exec: --cgroup: container '%s' has no cgroup", st->id);
+  _cleanup_free_ char *sub = xstrdup (o->cgroup);
+  for (char *s = strtok (sub, "/"); s; s = strtok (NULL, "/"))
+    if (strcmp (s, "..") == 0)
+      return cell_error (err, 0, "exec: --cgroup '%s': not a sub-cgroup of the container's", o->cgroup);
+  const char *rel = o->cgroup + strspn (o->cgroup, "/");
+  _cleanup_free_ char *path = rel[0] ? xasprintf ("%s/%s", st->cgroup, rel) : xstrdup (st->cgroup);
+  _cleanup_free_ char *full = xasprintf ("%s%s", cg_mountpoint (), path);
+  struct stat sb;
+  if (stat (full, &sb) < 0 || !S_ISDIR (sb.st_mode))
+    return cell_error_errno (err, "exec: --cgroup '%s': no such sub-cgroup ('%s')", o->cgroup, full);
+  *out = TAKE_PTR (path);
+  return 0;
+}
+
 static int
 exec_in (const char *root, const struct cell_exec_opts *o, const char *text, size_t len,
          const struct cell_state *st, int *status, cell_error_t *err)
@@ -417,13 +450,17 @@ exec_in (const char *root, const struct cell_exec_opts *o, const char *text, siz
       char rootp[64];
       snprintf (rootp, sizeof rootp, "/proc/%d/root", st->pid);
       _cleanup_close_ int rootfd = open (rootp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      _cleanup_free_ char *cgroup = NULL;
       struct exec_child x = { .p = p, .st = st, .pers = &cfg->linux.personality, .pidfd = pidfd,
                               .rootfd = rootfd, .flags = ns_flags_of (st->pid), .preserve_fds = o->preserve_fds,
                               .agent_fd = -1, .exe = { .fd = -1, .tree = -1 } };
       if (pidfd < 0 || rootfd < 0 || cell_proc_start_time (st->pid) != st->pid_start)
         cell_error (err, ESRCH, "container '%s' is not running", st->id);
-      else if (exec_seccomp (root, cfg, st, &filter, &x, err) == 0)
-        r = exec_run (o, &x, status, err);
+      else if (exec_cgroup (o, st, &cgroup, err) == 0 && exec_seccomp (root, cfg, st, &filter, &x, err) == 0)
+        {
+          x.cgroup = cgroup;
+          r = exec_run (o, &x, status, err);
+        }
       if (x.agent_fd >= 0)
         close (x.agent_fd);
       free (x.state);

@@ -170,7 +170,8 @@ prepare (const struct cell_init_args *a, const struct cell_exec_seccomp *sc, str
   r->no_pivot = a->no_pivot;
   r->shared_mntns = cell_config_namespace (c, CELL_NS_MOUNT) == NULL;
   r->console_fd = -1;
-  if (cell_rootfs_prepare (r, err) < 0 || cell_mounts_apply (r, err) < 0)
+  if (cell_rootfs_prepare (r, err) < 0 || cell_mount_sources_receive (r, a->sync_fd, err) < 0
+      || cell_mounts_apply (r, err) < 0)
     return -1;
   if (p->terminal)
     {
@@ -183,7 +184,9 @@ prepare (const struct cell_init_args *a, const struct cell_exec_seccomp *sc, str
       if (cell_sync_expect (a->sync_fd, SYNC_CONSOLE_ACK, NULL, NULL, NULL, NULL, err) < 0)
         return -1;
     }
-  if (cell_dev_setup (r, err) < 0)
+  int dev = cell_dev_setup (r, err);
+  cell_mount_sources_release (r);
+  if (dev < 0)
     return -1;
   if (has_hooks (c, CELL_HOOK_PRESTART) || has_hooks (c, CELL_HOOK_CREATE_RUNTIME)
       || has_hooks (c, CELL_HOOK_CREATE_CONTAINER))
@@ -213,6 +216,10 @@ prepare (const struct cell_init_args *a, const struct cell_exec_seccomp *sc, str
     return -1;
   if (*slave >= 0 && cell_pty_make_ctty (*slave, err) < 0)
     return -1;
+  /* Without a terminal too, a session and process group of our own (as runc's and crun's init): the caller's
+   * are outside the pid namespace, where getpgrp() and getsid() would return 0. */
+  if (*slave < 0 && setsid () < 0)
+    return cell_error_errno (err, "setsid");
   if (cell_process_setup (p, &c->linux.personality, r->procfd, sc, err) < 0)
     return -1;
   /* We wait for `start` with the container's credentials, visible to `cell exec` processes: not dumpable, so

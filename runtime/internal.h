@@ -104,6 +104,16 @@ void cell_opened_release (struct cell_opened *op);
 /* Write pid to path atomically (tmp + rename), as runc does for --pid-file. */
 int cell_write_pid_file (const char *path, pid_t pid, cell_error_t *err);
 
+/* notify.c: the sd_notify proxy (runc's). socket(): NOTIFY_SOCKET of our environment, or NULL. prepare()
+ * (create): <root>/<id>/notify, its read-only bind at /run/notify and the process's NOTIFY_SOCKET in c.
+ * listen() (start, run): the datagram socket in it, bound before the process starts (an error, as in runc
+ * and crun, when the container was created without NOTIFY_SOCKET). forward(): wait for the container's READY= line (or the init
+ * to be gone: 0) and pass it on with MAINPID and BARRIER=1. */
+const char *cell_notify_socket (void);
+int cell_notify_prepare (const char *root, const char *id, int state_fd, struct cell_config *c, cell_error_t *err);
+int cell_notify_listen (const char *root, const char *id, cell_error_t *err);
+int cell_notify_forward (int sock, const char *host_socket, pid_t pid, unsigned long long start, cell_error_t *err);
+
 /* Reset signal mask and dispositions (the parent blocks signals it forwards). */
 void cell_signals_reset (void);
 /* Block the signals cell_wait_forward() forwards; call before creating the child. */

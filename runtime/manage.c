@@ -193,7 +193,7 @@ cell_container_pids (const struct cell_context *ctx, const char *id, pid_t **pid
   int r = open_with_cgroup (ctx, id, &op, "list the processes of", err);
   if (r == 0)
     {
-      *pids = cg_pids (op.st.cgroup, n, err);
+      *pids = cg_pids_tree (op.st.cgroup, n, err);
       r = *pids ? 0 : -1;
     }
   cell_opened_release (&op);

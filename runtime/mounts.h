@@ -46,6 +46,8 @@ struct cell_rootfs
   bool shared_mntns; /* no mount namespace of its own: the caller's is shared, so chroot, never pivot */
   int console_fd;  /* pty slave to mount on /dev/console, or -1; not owned */
   int procfd;      /* cell_procfs_open() before the pivot: sysctl is written through it; owned */
+  int *source_fds; /* user namespace: a detached mount per config mount (its bind source) or -1; owned */
+  int *device_fds; /* user namespace: a detached mount per linux.devices node (made by the runtime) or -1 */
 };
 
 /* Make the mount tree per linux.rootfsPropagation (default rslave, as runc), make the rootfs' parent mount
@@ -61,7 +63,8 @@ int cell_mounts_apply (struct cell_rootfs *r, cell_error_t *err);
 /* /dev: default devices (null zero full random urandom tty), symlinks (fd stdin stdout stderr core ptmx),
  * linux.devices, /dev/console from r->console_fd. Defaults and symlinks unless the config bind-mounts /dev
  * (runc's rule; existing nodes are kept); linux.devices always. In a user namespace, devices are bind mounts of
- * the host's nodes. Runs before the pivot (the host's device nodes are still reachable). */
+ * the host's nodes (defaults) or of those the runtime made (r->device_fds). Runs before the pivot (the host's
+ * device nodes are still reachable). */
 int cell_dev_setup (struct cell_rootfs *r, cell_error_t *err);
 /* pivot_root into the rootfs (or MS_MOVE + chroot with no_pivot; chroot alone with r->shared_mntns, where a
  * pivot would take the root of every process of the caller's mount namespace); afterwards "/" is the rootfs
@@ -82,6 +85,17 @@ void cell_rootfs_detach_shared (const char *rootfs, unsigned long long under_mnt
 unsigned long long cell_mnt_id_of (const char *path);
 /* The inode of our mount namespace (/proc/self/ns/mnt), 0 when it cannot be read. */
 unsigned long long cell_mntns_of_self (void);
+/* In a user namespace, bind sources are opened and device nodes made with the runtime's credentials, not the
+ * container's (a source under a directory only the host's root may enter; mknod is refused in a user
+ * namespace; sync.h's SYNC_MOUNTS_REQ). wanted(): the config needs that (both sides decide with it).
+ * send(): the parent's side, once the init's pid is known; a helper process does the work, and anything it
+ * cannot open is sent as "none", so that the init tries itself and reports the error as before. receive():
+ * the init's side, into r->source_fds and r->device_fds, before the mounts; release() closes what is left. */
+bool cell_mount_sources_wanted (const struct cell_config *c);
+int cell_mount_sources_send (const struct cell_config *c, const char *bundle, pid_t init, int sync_fd,
+                             cell_error_t *err);
+int cell_mount_sources_receive (struct cell_rootfs *r, int sync_fd, cell_error_t *err);
+void cell_mount_sources_release (struct cell_rootfs *r);
 /* Close rootfd, free rootfs and bundle. */
 void cell_rootfs_release (struct cell_rootfs *r);
 

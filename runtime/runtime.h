@@ -88,6 +88,7 @@ struct cell_exec_opts
   const char *pid_file;
   const char *console_socket;
   int preserve_fds;
+  const char *cgroup; /* --cgroup: an existing sub-cgroup of the container's, relative to it; NULL: its own */
 };
 /* Runs a process inside a running container; unless detached, waits and stores its status in *status. */
 int cell_container_exec (const struct cell_context *ctx, const struct cell_exec_opts *o, int *status,

@@ -89,7 +89,7 @@ cell_state_open_incomplete (const char *root, const char *id, cell_error_t *err)
   _cleanup_free_ char *dir = xasprintf ("%s/%s", root, id);
   _cleanup_close_ int fd = open (dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
-    return errno == ENOENT ? cell_error (err, 0, "container '%s' does not exist", id)
+    return errno == ENOENT ? cell_error (err, ENOENT, "container '%s' does not exist", id)
                            : cell_error_errno (err, "open '%s'", dir);
   if (lock_dir (fd, dir, err) < 0)
     return -1;
@@ -247,8 +247,14 @@ cell_state_remove_dir (const char *root, const char *id, cell_error_t *err)
   dfd = -1;
   struct dirent *e;
   while ((e = readdir (d)))
-    if (strcmp (e->d_name, ".") && strcmp (e->d_name, ".."))
-      unlinkat (fd, e->d_name, 0);
+    if (strcmp (e->d_name, ".") && strcmp (e->d_name, "..") && unlinkat (fd, e->d_name, 0) < 0 && errno == EISDIR)
+      {
+        /* notify/ (notify.c): its socket, then the directory. */
+        _cleanup_close_ int sub = openat (fd, e->d_name, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub >= 0)
+          unlinkat (sub, "notify.sock", 0);
+        unlinkat (fd, e->d_name, AT_REMOVEDIR);
+      }
   closedir (d);
   if (rmdir (dir) < 0 && errno != ENOENT)
     return cell_error_errno (err, "rmdir '%s'", dir);

@@ -14,6 +14,15 @@
  *                                                     [staging] unshare(other new namespaces), write
  *                                                     timens_offsets, fork() the init, stage-1 exits
  *                   <------------------------------  SYNC_INIT_PID {pid_t, as seen by the parent}
+ *                   <------------------------------  SYNC_MOUNTS_REQ, in a user namespace with bind mounts or
+ *                                                     linux.devices (cell_mount_sources_wanted())
+ *  a helper (fork) makes the device nodes on a tmpfs
+ *  of its own and clones them, then enters the init's
+ *  mount namespace and clones the bind sources there,
+ *  with the runtime's credentials
+ *                   ------------------------------>  SYNC_MOUNT_FD {code 1: fd attached, 0: none}, once per
+ *                                                     bind mount then per device, in config order
+ *                   ------------------------------>  SYNC_MOUNTS_ACK
  *                                                     hostname, rootfs, mounts, /dev, pty
  *                   <------------------------------  SYNC_CONSOLE_FD (SCM_RIGHTS: pty master), terminal only
  *  send it to --console-socket, or keep it (run)
@@ -65,6 +74,9 @@ enum cell_sync_type
   SYNC_SECCOMP_FD,  /* exec only: the seccomp notify listener (SCM_RIGHTS), sent just before execve */
   SYNC_SECCOMP_ACK, /* exec only: `cell exec` handed it to the agent at linux.seccomp.listenerPath */
   SYNC_START,       /* run only: start now (code: the init's pid as the runtime sees it) */
+  SYNC_MOUNTS_REQ,  /* user namespace: the init asks for its bind sources and device nodes */
+  SYNC_MOUNT_FD,    /* one bind source or device node as a detached mount (SCM_RIGHTS; code 0: none) */
+  SYNC_MOUNTS_ACK,
 };
 
 struct cell_sync_msg

@@ -23,10 +23,12 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -177,6 +179,26 @@ cmd_ns (void)
       else
         printf ("ns %s %llu\n", names[i], (unsigned long long) st.st_ino);
     }
+}
+
+/* sd_notify(3) by hand: one datagram to $NOTIFY_SOCKET. */
+static void
+cmd_notify (const char *msg)
+{
+  const char *path = getenv ("NOTIFY_SOCKET");
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  int s = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (path == NULL || strlen (path) >= sizeof sa.sun_path || s < 0)
+    {
+      printf ("notify err=%d socket=%s\n", path ? errno : 0, path ? path : "(unset)");
+      return;
+    }
+  strcpy (sa.sun_path, path);
+  if (sendto (s, msg, strlen (msg), 0, (struct sockaddr *) &sa, sizeof sa) < 0)
+    printf ("notify err=%d socket=%s\n", errno, path);
+  else
+    printf ("notify ok socket=%s\n", path);
+  close (s);
 }
 
 static void
@@ -554,9 +576,10 @@ main (int argc, char **argv)
       else if (strcmp (c, "sched") == 0) cmd_sched ();
       else if (strcmp (c, "ioprio") == 0) cmd_ioprio ();
       else if (strcmp (c, "sigwait") == 0) cmd_sigwait ();
-      else if (strcmp (c, "pid") == 0) printf ("pid %d\nppid %d\n", getpid (), getppid ());
+      else if (strcmp (c, "pid") == 0) printf ("pid %d\nppid %d\npgrp %d\nsid %d\n", getpid (), getppid (), getpgrp (), getsid (0));
       else if (strcmp (c, "rlimit") == 0 && need (argc, i, 1, c)) cmd_rlimit (argv[++i]);
       else if (strcmp (c, "stat") == 0 && need (argc, i, 1, c)) cmd_stat (argv[++i]);
+      else if (strcmp (c, "notify") == 0 && need (argc, i, 1, c)) cmd_notify (argv[++i]);
       else if (strcmp (c, "write") == 0 && need (argc, i, 2, c)) { cmd_write (argv[i + 1], argv[i + 2]); i += 2; }
       else if (strcmp (c, "sleep") == 0 && need (argc, i, 1, c)) sleep (atoi (argv[++i]));
       else if (strcmp (c, "exit") == 0 && need (argc, i, 1, c)) exit (atoi (argv[++i]));

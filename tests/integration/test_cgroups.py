@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import CGROUP_ROOT
+from helpers import CGROUP_ROOT, proc_state
 
 MiB = 1024 * 1024
 
@@ -176,6 +176,72 @@ def test_exec_joins_cgroup(rt, bundle):
     cid, pid, cg = running(rt, bundle, "sleep 1000")
     r = rt.exec(cid, "cat", "/proc/self/cgroup", check=True)
     assert "0::/%s\n" % cg.relative_to(CGROUP_ROOT) in r.stdout, r.describe()
+    rt.delete(cid, force=True)
+
+
+def child_cgroups(cg, *names):
+    for n in names:
+        (cg / n).mkdir()
+    return [cg / n for n in names]
+
+
+@pytest.mark.skip_runtime("crun", "crun 1.8.1's ps lists only the pids of the container's own cgroup")
+def test_child_cgroups_ps_and_delete(rt, bundle):
+    """Child cgroups the container made inside its own (here made from the host, as a container with a
+    writable cgroupfs would): ps lists their processes, delete --force kills them and removes the children
+    depth first, without a warning."""
+    cid, pid, cg = running(rt, bundle, "sleep 1000")
+    a, ab, c = child_cgroups(cg, "a", "a/b", "c")
+    pid_file = rt.workdir / "exec.pid"
+    rt.exec(cid, "sleep", "1001", opts=["--detach", "--pid-file", pid_file], check=True)
+    sleeper = int(pid_file.read_text())
+    rt.remember(sleeper)
+    (ab / "cgroup.procs").write_text(str(sleeper))
+    assert read(ab, "cgroup.procs") == str(sleeper)
+    assert pids_of(rt, cid) == sorted([pid, sleeper])
+    r = rt.delete(cid, force=True)
+    assert "warn" not in r.stderr.lower(), r.describe()
+    assert not cg.exists()
+    assert proc_state(sleeper) in (None, "Z", "X")
+
+
+def test_child_cgroups_delete_stopped(rt, bundle):
+    """delete of a stopped container removes the (empty) child cgroups it left, depth first."""
+    cid, pid, cg = running(rt, bundle, "sleep 1000")
+    child_cgroups(cg, "x", "x/y", "x/y/z", "w")
+    rt.kill(cid, "KILL")
+    rt.wait_status(cid, "stopped")
+    r = rt.delete(cid)
+    assert "warn" not in r.stderr.lower(), r.describe()
+    assert not cg.exists()
+
+
+@pytest.mark.skip_runtime("crun", "crun 1.8.1 has no exec --cgroup")
+def test_exec_sub_cgroup(rt, bundle):
+    """exec --cgroup PATH runs the process in an existing sub-cgroup of the container's (runc 1.1's option;
+    cgroup v2 has no per-controller paths)."""
+    cid, pid, cg = running(rt, bundle, "sleep 1000")
+    child_cgroups(cg, "sub", "sub/deeper")
+    rel = cg.relative_to(CGROUP_ROOT)
+    for arg, where in (("sub", "sub"), ("/sub/deeper", "sub/deeper"), (":sub", "sub")):
+        r = rt.exec(cid, "cat", "/proc/self/cgroup", opts=["--cgroup", arg], check=True)
+        assert "0::/%s/%s\n" % (rel, where) in r.stdout, r.describe()
+    for bad in ("nope", "../elsewhere", "sub/../..", "pids:sub", "a:b:c"):
+        rt.exec(cid, "true", opts=["--cgroup", bad]).failed()
+    assert read(cg / "sub", "cgroup.procs") == "" and read(cg, "cgroup.procs") == str(pid)
+    rt.delete(cid, force=True)
+    assert not cg.exists()
+
+
+@pytest.mark.cell_only
+def test_exec_sub_cgroup_errors(rt, bundle):
+    cid, pid, cg = running(rt, bundle, "sleep 1000")
+    for bad, msg in (("nope", "exec: --cgroup 'nope': no such sub-cgroup"),
+                     ("sub/../..", "exec: --cgroup 'sub/../..': not a sub-cgroup of the container's"),
+                     ("pids:sub", "exec: --cgroup 'pids:sub': no per-controller cgroups on cgroup v2"),
+                     ("a:b:c", "exec: invalid --cgroup argument 'a:b:c'")):
+        r = rt.exec(cid, "true", opts=["--cgroup", bad])
+        assert r.returncode != 0 and msg in r.stderr, r.describe()
     rt.delete(cid, force=True)
 
 
@@ -392,11 +458,25 @@ def test_resource_files(rt, bundle):
     if (cg / "memory.swap.max").exists():
         assert read(cg, "memory.swap.max") == str(32 * MiB)
     assert read(cg, "memory.high") == str(48 * MiB)
-    assert read(cg, "cpu.weight") == str(1 + ((512 - 2) * 9999) // 262142)
     assert read(cg, "cpu.max") == "20000 100000"
     assert read(cg, "cpuset.cpus") == "0"
     assert read(cg, "cpuset.mems") == "0"
     assert read(cg, "pids.max") == "40"
+    rt.delete(cid, force=True)
+
+
+@cgroup_v2
+@pytest.mark.skip_runtime("runc", "runc 1.1.5 has the old linear conversion (1024 -> 39); runc >= 1.3.2 this one")
+@pytest.mark.skip_runtime("crun", "crun 1.8.1 has the old linear conversion (1024 -> 39); crun >= 1.23 this one")
+@needs("cpu")
+def test_cpu_shares_weight(rt, bundle):
+    """cpu.shares -> cpu.weight with runc >= 1.3.2's and crun >= 1.23's conversion, at create and at update:
+    the default shares 1024 are the default weight 100, the ends of the range map to the ends."""
+    cid, pid, cg = running(rt, bundle, "sleep 1000", {"cpu": {"shares": 1024}})
+    assert read(cg, "cpu.weight") == "100"
+    for shares, weight in ((2, 1), (2048, 174), (262144, 10000)):
+        rt("update", "--cpu-shares", shares, cid, tag="update").ok()
+        assert read(cg, "cpu.weight") == str(weight), shares
     rt.delete(cid, force=True)
 
 
@@ -483,6 +563,27 @@ def test_update_running(rt, bundle):
     assert read(cg, "pids.max") == "7"
     assert read(cg, "memory.max") == str(32 * MiB)
     assert rt.status(cid) == "running"
+    rt.delete(cid, force=True)
+
+
+@cgroup_v2
+@needs("pids")
+@pytest.mark.skip_runtime("runc", "runc 1.1.5's update ignores --pids-limit 0 (runc treats 0 as unset there)")
+@pytest.mark.skip_runtime("crun", "crun 1.8.1 builds invalid JSON from update's flags")
+def test_pids_limit_zero(rt, bundle):
+    """pids.limit 0 means no limit (runc's reading, README), the same at create and at update."""
+    cid, pid, cg = running(rt, bundle, "sleep 1000", {"pids": {"limit": 0}})
+    assert read(cg, "pids.max") == "max"
+    rt("update", "--pids-limit", "10", cid, tag="update").ok()
+    assert read(cg, "pids.max") == "10"
+    rt("update", "--pids-limit", "0", cid, tag="update").ok()
+    assert read(cg, "pids.max") == "max"
+    (rt.workdir / "res.json").write_text(json.dumps({"pids": {"limit": 5}}))
+    rt("update", "--resources", rt.workdir / "res.json", cid, tag="update").ok()
+    assert read(cg, "pids.max") == "5"
+    (rt.workdir / "res.json").write_text(json.dumps({"pids": {"limit": 0}}))
+    rt("update", "--resources", rt.workdir / "res.json", cid, tag="update").ok()
+    assert read(cg, "pids.max") == "max"
     rt.delete(cid, force=True)
 
 

@@ -111,6 +111,21 @@ def test_exec_detach_pid_file(rt, running):
     assert r.returncode == 0
 
 
+@pytest.mark.skip_runtime("crun", "crun 1.8.1 leaves the exec'd process in its caller's group (getpgrp() 0)")
+def test_exec_process_group(rt, running):
+    """The exec'd process leads its own session and process group, inside the container's pid namespace
+    (getpgrp() is never 0, which shells and job control need), as runc's exec does."""
+    cid, _ = running
+    f = rt.exec(cid, "/cellcheck", "pid", check=True).facts
+    assert f["pgrp"] == f["pid"] and f["sid"] == f["pid"], f.text
+    pid_file = rt.workdir / "exec.pid"
+    rt.exec(cid, "/cellcheck", "pid", "sigwait", opts=["--detach", "--pid-file", pid_file], check=True)
+    pid = int(pid_file.read_text())
+    rt.remember(pid)
+    assert os.getpgid(pid) == pid and os.getsid(pid) == pid
+    os.kill(pid, signal.SIGKILL)
+
+
 def test_exec_stopped_container(rt, bundle):
     bundle.check("exit", "0")
     cid = rt.started(bundle)

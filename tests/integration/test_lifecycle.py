@@ -176,6 +176,19 @@ def test_delete_unknown(rt):
     rt.delete("nope-" + rt.token, check=False).failed()
 
 
+def test_delete_force_unknown(rt, bundle):
+    """Shims call `delete --force` in their clean-up paths: an id that does not exist (never created, or
+    already deleted) exits 0, as runc and crun do; an invalid id is still an error."""
+    rt.delete("nope-" + rt.token, force=True)
+    bundle.check("sigwait")
+    cid = rt.started(bundle)
+    rt.delete(cid, force=True)
+    rt.delete(cid, force=True)
+    rt.delete(cid, check=False).failed()
+    if rt.name != "crun":  # crun 1.8.1 exits 0 for an invalid id too; runc refuses it
+        rt.delete("a/b", force=True, check=False).failed()
+
+
 def test_start_twice(rt, bundle):
     bundle.check("sigwait")
     cid = rt.started(bundle)

@@ -45,6 +45,35 @@ def test_tmpfs_options(rt, bundle):
     assert f["write"] == "/mnt/t/x ok"
 
 
+@pytest.mark.skip_runtime("crun", "crun 1.8.1 predates containers/crun#1331 (the tmpfs gets its default 1777)")
+def test_tmpfs_keeps_dir_mode(rt, bundle):
+    """A tmpfs without mode= over a directory of the rootfs keeps that directory's mode (sticky bit included);
+    over a directory the runtime creates it has tmpfs' default 1777."""
+    for name, mode in (("keep", 0o750), ("sticky", 0o1770)):
+        (bundle.rootfs / "mnt" / name).mkdir()
+        os.chmod(bundle.rootfs / "mnt" / name, mode)
+    bundle.add_mount("/mnt/keep", "tmpfs", "tmpfs", ["nosuid", "size=1m"])
+    bundle.add_mount("/mnt/sticky", "tmpfs", "tmpfs")
+    bundle.add_mount("/mnt/new", "tmpfs", "tmpfs", ["nodev"])
+    mounts, f = mountinfo(rt, bundle, "stat", "/mnt/keep", "stat", "/mnt/sticky", "stat", "/mnt/new")
+    assert all(top(mounts, "/mnt/" + n).fstype == "tmpfs" for n in ("keep", "sticky", "new"))
+    assert "size=1024k" in top(mounts, "/mnt/keep").super_options
+    assert f.stat("/mnt/keep")["mode"] == "0750"
+    assert f.stat("/mnt/sticky")["mode"] == "1770"
+    assert f.stat("/mnt/new")["mode"] == "1777"
+
+
+@pytest.mark.skip_runtime("runc", "runc 1.1.5 chmods the tmpfs to the directory's mode after the mount, "
+                          "whatever mode= said (opencontainers/runc#3911)")
+def test_tmpfs_mode_over_existing_dir(rt, bundle):
+    """mode= wins over the mode of the directory the tmpfs covers."""
+    (bundle.rootfs / "mnt" / "given").mkdir()
+    os.chmod(bundle.rootfs / "mnt" / "given", 0o755)
+    bundle.add_mount("/mnt/given", "tmpfs", "tmpfs", ["size=1m", "mode=0700"])
+    _, f = mountinfo(rt, bundle, "stat", "/mnt/given")
+    assert f.stat("/mnt/given")["mode"] == "0700"
+
+
 def test_tmpfs_ro(rt, bundle):
     bundle.add_mount("/mnt/t", "tmpfs", "tmpfs", ["ro"])
     mounts, f = mountinfo(rt, bundle, "write", "/mnt/t/x", "no")
@@ -228,6 +257,22 @@ def test_sysctl_host_namespace_refused(rt, bundle):
     before = open("/proc/sys/net/ipv4/ip_forward").read()
     rt.create(rt.new_id(), bundle, check=False).failed()
     assert open("/proc/sys/net/ipv4/ip_forward").read() == before
+
+
+@pytest.mark.parametrize("key,field", [
+    ("kernel.hostname", "hostname"),
+    pytest.param("kernel/domainname", "domainname", marks=pytest.mark.skip_runtime(
+        "runc", "runc 1.1.5 predates the domainname field and accepts the sysctl"))])
+def test_sysctl_hostname_refused(rt, bundle, key, field):
+    """The hostname and domainname fields own kernel.hostname and kernel.domainname: a sysctl of either is
+    refused naming it, and nothing is created."""
+    bundle.config[field] = "box"
+    bundle.linux["sysctl"] = {key: "other"}
+    bundle.check("hostname")
+    r = rt.create(rt.new_id(), bundle, check=False)
+    r.failed()
+    if rt.name == "cell":
+        assert "linux.sysctl.%s: not allowed, the %s field sets it" % (key, field) in r.stderr, r.describe()
 
 
 def root_propagation(rt, bundle, prop):

@@ -44,6 +44,13 @@ def test_cwd_created(rt, bundle):
     assert (bundle.rootfs / "made" / "here").is_dir()
 
 
+def test_init_process_group(rt, bundle):
+    """The init leads its own session and process group (pid 1 in its pid namespace), as runc's and crun's:
+    the caller's group lies outside the namespace, where getpgrp() would be 0."""
+    f = rt.run_check(bundle, "pid")
+    assert (f["pid"], f["pgrp"], f["sid"]) == ("1", "1", "1"), f.text
+
+
 def test_user(rt, bundle):
     bundle.process["user"] = {"uid": 1000, "gid": 1001, "additionalGids": [10, 20, 1001], "umask": 0o027}
     f = rt.run_check(bundle, "id")

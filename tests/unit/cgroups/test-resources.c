@@ -2,6 +2,9 @@
 #include "unit.h"
 #include "cgroups/cgroups.h"
 
+#include <inttypes.h>
+#include <math.h>
+
 static struct cell_resources *res;
 static struct cg_plan plan;
 static char errmsg[512];
@@ -33,11 +36,30 @@ value_of (const char *file)
   return v;
 }
 
+/* Every valid shares value against the formula as runc writes it in Go (opencontainers/cgroups
+ * ConvertCPUSharesToCgroupV2Value: math.Log2, math.Pow, math.Ceil), here with libm. */
+TEST (cpu_weight_of_shares_all)
+{
+  size_t bad = 0;
+  for (uint64_t s = 3; s < 262144; s++)
+    {
+      double l = log2 ((double) s);
+      uint64_t want = (uint64_t) ceil (pow (10, (l * l + 125 * l) / 612.0 - 7.0 / 34.0));
+      if (cg_cpu_weight_of_shares (s) != want && bad++ < 5)
+        fprintf (stderr, "shares %" PRIu64 ": %" PRIu64 ", libm %" PRIu64 "\n", s, cg_cpu_weight_of_shares (s), want);
+    }
+  CHECK (bad == 0);
+  CHECK (cg_cpu_weight_of_shares (2) == 1);
+  CHECK (cg_cpu_weight_of_shares (1024) == 100);
+  CHECK (cg_cpu_weight_of_shares (2048) == 174);
+  CHECK (cg_cpu_weight_of_shares (262144) == 10000);
+}
+
 TEST (cpu)
 {
   CHECK (plan_of ("{\"cpu\": {\"shares\": 1024, \"quota\": 50000, \"period\": 100000, \"burst\": 1000,"
                   " \"idle\": 1, \"cpus\": \"0-1\", \"mems\": \"0\"}}") == 0);
-  CHECK_STR (value_of ("cpu.weight"), "39");
+  CHECK_STR (value_of ("cpu.weight"), "100");
   CHECK_STR (value_of ("cpu.max"), "50000 100000");
   CHECK_STR (value_of ("cpu.max.burst"), "1000");
   CHECK_STR (value_of ("cpu.idle"), "1");
@@ -46,6 +68,17 @@ TEST (cpu)
   CHECK (plan_of ("{\"cpu\": {\"shares\": 2}}") == 0);
   CHECK_STR (value_of ("cpu.weight"), "1");
   CHECK (plan_of ("{\"cpu\": {\"shares\": 262144}}") == 0);
+  CHECK_STR (value_of ("cpu.weight"), "10000");
+  /* runc >= 1.3.2 / crun >= 1.23 (opencontainers/cgroups' table): the default 1024 is the default 100. */
+  CHECK (plan_of ("{\"cpu\": {\"shares\": 2048}}") == 0);
+  CHECK_STR (value_of ("cpu.weight"), "174");
+  CHECK (plan_of ("{\"cpu\": {\"shares\": 3}}") == 0);
+  CHECK_STR (value_of ("cpu.weight"), "2");
+  CHECK (plan_of ("{\"cpu\": {\"shares\": 512}}") == 0);
+  CHECK_STR (value_of ("cpu.weight"), "59");
+  CHECK (plan_of ("{\"cpu\": {\"shares\": 4096}}") == 0);
+  CHECK_STR (value_of ("cpu.weight"), "303");
+  CHECK (plan_of ("{\"cpu\": {\"shares\": 262143}}") == 0);
   CHECK_STR (value_of ("cpu.weight"), "10000");
   CHECK (plan_of ("{\"cpu\": {\"quota\": -1}}") == 0);
   CHECK_STR (value_of ("cpu.max"), "max 100000");
@@ -98,6 +131,9 @@ TEST (pids_io_hugetlb_rdma)
   CHECK_STR (value_of ("rdma.max"), "mlx5_0 hca_handle=3 hca_object=100");
   CHECK (plan_of ("{\"pids\": {\"limit\": -1}}") == 0);
   CHECK_STR (value_of ("pids.max"), "max");
+  /* 0 is no limit too (runc's reading; README), for create and update alike. */
+  CHECK (plan_of ("{\"pids\": {\"limit\": 0}}") == 0);
+  CHECK_STR (value_of ("pids.max"), "max");
   CHECK (plan_of ("{\"network\": {\"classID\": 1}}") < 0);
   CHECK_STR (errmsg, "linux.resources.network: not supported on cgroup v2 (net_cls and net_prio are v1 controllers)");
 }
@@ -128,6 +164,7 @@ TEST (devices_passed_on)
 int
 main (void)
 {
+  RUN (cpu_weight_of_shares_all);
   RUN (cpu);
   RUN (memory);
   RUN (pids_io_hugetlb_rdma);

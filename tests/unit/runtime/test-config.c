@@ -243,9 +243,11 @@ TEST (error_messages)
   CHECK_ERR (MIN_PREFIX "\"hostname\": \"h\"}", "hostname: requires a uts namespace");
   CHECK_ERR (MIN_PREFIX "\"linux\": {\"namespaces\": [{\"type\": \"ipc\"}]}, \"domainname\": \"d\"}",
              "domainname: requires a uts namespace");
-  CHECK_ERR (MIN_PREFIX "\"linux\": {\"namespaces\": [{\"type\": \"ipc\"}], \"sysctl\": {\"kernel.msgmax\": \"1\","
-                        " \"kernel.hostname\": \"x\"}}}",
-             "linux.sysctl.kernel.hostname: requires a uts namespace");
+  CHECK_ERR (MIN_PREFIX "\"linux\": {\"namespaces\": [{\"type\": \"ipc\"}, {\"type\": \"uts\"}], \"sysctl\": "
+                        "{\"kernel.msgmax\": \"1\", \"kernel.hostname\": \"x\"}}}",
+             "linux.sysctl.kernel.hostname: not allowed, the hostname field sets it");
+  CHECK_ERR (MIN_PREFIX "\"linux\": {\"namespaces\": [{\"type\": \"uts\"}], \"sysctl\": {\"kernel/domainname\": \"x\"}}}",
+             "linux.sysctl.kernel/domainname: not allowed, the domainname field sets it");
   CHECK_ERR ("{\"root\": {\"path\": \"r\"}}", "ociVersion: required");
   CHECK_ERR ("{\"ociVersion\": \"1\"}", "root: required");
   CHECK_ERR ("", "config.json: invalid JSON: parse error: premature EOF");
