@@ -773,8 +773,12 @@ cell_container_delete (const struct cell_context *ctx, const char *id, bool forc
   struct cell_opened op;
   int r = cell_open_container (ctx, id, &op, err);
   cell_error_t e2 = NULL;
-  if (r < 0 && force && op.fd < 0 && cell_id_validate (id, NULL) == 0 && delete_incomplete (ctx, id, &e2) == 0)
+  /* delete --force of a container that does not exist succeeds, as runc's does: podman and conmon run it
+   * after a failed create, and would print our error over the create's. */
+  if (r < 0 && force && op.fd < 0 && cell_id_validate (id, NULL) == 0
+      && (delete_incomplete (ctx, id, &e2) == 0 || e2->code == ENOENT))
     {
+      cell_error_free (&e2);
       cell_opened_release (&op);
       cell_error_free (err);
       return 0;

@@ -88,7 +88,7 @@ cell_state_open_incomplete (const char *root, const char *id, cell_error_t *err)
   _cleanup_free_ char *dir = xasprintf ("%s/%s", root, id);
   _cleanup_close_ int fd = open (dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
-    return errno == ENOENT ? cell_error (err, 0, "container '%s' does not exist", id)
+    return errno == ENOENT ? cell_error (err, ENOENT, "container '%s' does not exist", id)
                            : cell_error_errno (err, "open '%s'", dir);
   if (lock_dir (fd, dir, err) < 0)
     return -1;
