@@ -385,6 +385,26 @@ handle_hooks (struct creation *c, cell_error_t *err)
 }
 
 /* The parent's half of sync.h's diagram. */
+/* The init exited before we could note it: the reason it sent before it went (a command it cannot execute,
+ * which podman maps to 126 or 127 by its text) is the error, else that it exited. */
+static int
+init_gone (struct creation *c, cell_error_t *err)
+{
+  for (int i = 0; i < 8; i++)
+    {
+      cell_error_t e = NULL;
+      if (cell_sync_expect_eof (c->sync_fd, &e) == 0)
+        break;
+      if (e->code != EPROTO) /* SYNC_ERROR; EPROTO is another message, skipped */
+        {
+          *err = e;
+          return -1;
+        }
+      cell_error_free (&e);
+    }
+  return cell_error (err, ESRCH, "container init exited during create");
+}
+
 static int
 drive_child (struct creation *c, cell_error_t *err)
 {
@@ -420,7 +440,7 @@ drive_child (struct creation *c, cell_error_t *err)
   c->st.pid = c->init;
   c->st.pid_start = cell_proc_start_time (c->init);
   if (c->st.pid_start == 0)
-    return cell_error (err, ESRCH, "container init exited during create");
+    return init_gone (c, err);
   if (cell_state_write (c->state_fd, &c->st, err) < 0)
     return -1;
   test_pause ("create:state");
@@ -524,13 +544,24 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
     return -1;
   if (!staged)
     c->pidfd = syscall (SYS_pidfd_open, c->child, 0);
-  if (lo_by_parent && loopback_up (c->child, err) < 0)
-    return -1;
+  /* A child that already failed (a command it cannot execute) is a zombie without namespace files: its own
+   * error, which drive_child reads, is the one to report (podman maps "permission denied" to 126). */
+  _cleanup_ (cell_error_free) cell_error_t lo_err = NULL;
+  if (lo_by_parent && loopback_up (c->child, &lo_err) < 0 && lo_err->code != ENOENT)
+    {
+      *err = TAKE_PTR (lo_err);
+      return -1;
+    }
   if (c->cgroup_fd >= 0 && apply_device_filter (c, err) < 0)
     return -1;
   test_pause ("create:child");
   if (drive_child (c, err) < 0)
     return -1;
+  if (lo_err)
+    {
+      *err = TAKE_PTR (lo_err);
+      return -1;
+    }
   test_pause ("create:ready");
   if (!init_alive (c))
     return cell_error (err, ESRCH, "container init exited during create");
