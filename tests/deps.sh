@@ -2,7 +2,7 @@
 # make deps: install the Debian packages cell needs to build and test. Quiet when all are present.
 # As root, missing packages are installed with apt-get; otherwise the command is printed and we fail.
 BUILD="gcc make pkg-config libseccomp-dev libcap-dev libyajl-dev libmnl-dev libarchive-dev libssl-dev"
-TEST="busybox-static python3 python3-pytest python3-jsonschema iproute2 crun runc util-linux time clang umoci skopeo procps containerd podman conmon"
+TEST="busybox-static python3 python3-pytest python3-jsonschema iproute2 crun runc util-linux time clang umoci skopeo procps containerd podman conmon python3-grpcio"
 # the cgroup v2 suite's VM (tests/vm): qemu, a Debian kernel, cpio for its initrd
 VM="qemu-system-x86 linux-image-amd64 cpio"
 

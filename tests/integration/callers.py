@@ -24,9 +24,10 @@ def run(argv, check=True, timeout=60, **kw):
     return p
 
 
-def build_image(d, rootfs_template):
+def build_image(d, rootfs_template, extra_tags=None):
     """An OCI image of the busybox rootfs (with /cellcheck), default command /bin/sh. Returns (layout dir,
-    archive path); the image is tagged IMAGE_TAG."""
+    archive path); the image is tagged IMAGE_TAG, and extra_tags {tag: cmd list} adds images of the same
+    layer with other commands."""
     d = Path(d)
     d.mkdir(parents=True, exist_ok=True)
     oci = d / "oci"
@@ -40,6 +41,8 @@ def build_image(d, rootfs_template):
     run(["umoci", "repack", "--image", ref, b])
     run(["umoci", "config", "--image", ref, "--config.cmd", "/bin/sh",
          "--config.env", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])
+    for tag, cmd in (extra_tags or {}).items():
+        run(["umoci", "config", "--image", ref, "--tag", tag] + [a for c in cmd for a in ("--config.cmd", c)])
     run(["umoci", "gc", "--layout", oci])
     shutil.rmtree(b)
     archive = d / "image.tar"

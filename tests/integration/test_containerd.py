@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+import cri
 from callers import IMAGE_TAG, build_image, pids_with_arg, remove_empty_cgroups, run, stop_pid, wait_for
 from helpers import CGROUP_ROOT, cgroup2_controllers
 
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.skipif(not shutil.which("containerd") or not shutil.whi
                                 reason="containerd, ctr and umoci are needed (tests/deps.sh installs them)")
 
 IMAGE = "cell.test/%s" % IMAGE_TAG
+CRI_NAMESPACE = "k8s.io"  # where containerd's CRI plugin keeps its images and containers
 # ctr's default cpu.shares needs the cpu controller (see above)
 CPU_OPTS = [] if "cpu" in cgroup2_controllers() else ["--cpu-shares", "0"]
 
@@ -46,11 +48,13 @@ state = "{d}/state"
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
   enable_selinux = false
+  # no CAP_SYS_RESOURCE here: the sandbox's oom_score_adj -998 would fail (in runc as in cell)
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "{d}/cni/bin"
     conf_dir = "{d}/cni/net.d"
   [plugins."io.containerd.grpc.v1.cri".containerd]
-    default_runtime_name = "runc"
+    default_runtime_name = "{default}"
 {runtimes}"""
 
 RUNTIME_ENTRY = """\
@@ -76,7 +80,7 @@ class Containerd:
     def config(self, pause_image):
         entries = "".join(RUNTIME_ENTRY.format(name=n, binary=b, root=self.dir / ("cri-root-" + n))
                           for n, b in self.runtimes.items())
-        return CONFIG.format(d=self.dir, pause=pause_image, runtimes=entries)
+        return CONFIG.format(d=self.dir, pause=pause_image, runtimes=entries, default=next(iter(self.runtimes)))
 
     def start(self, pause_image):
         (self.dir / "cni" / "net.d").mkdir(parents=True)
@@ -107,6 +111,8 @@ class Containerd:
         if args[:1] == ["run"] or args[:2] == ["tasks", "exec"]:
             n = 1 if args[0] == "run" else 2
             args[n:n] = ["--fifo-dir", str(self.dir / "fifo")]
+        if args[:1] == ["--namespace"]:
+            return ["ctr", "--address", self.address] + args
         return ["ctr", "--address", self.address, "--namespace", self.namespace] + args
 
     def mounts(self):
@@ -118,10 +124,10 @@ class Containerd:
         """Live shim processes of this daemon (containerd-shim-runc-v2 -address OUR_SOCKET ...)."""
         return pids_with_arg("containerd-shim", self.address)
 
-    def leftovers(self, ids):
+    def leftovers(self, ids, namespace=None):
         found = []
         for what, args in (("container", ("containers", "ls", "-q")), ("task", ("tasks", "ls", "-q"))):
-            for line in self.ctr(*args).stdout.split():
+            for line in self.ctr("--namespace", namespace or self.namespace, *args).stdout.split():
                 if line in ids:
                     found.append("containerd %s: %s" % (what, line))
         for pid in self.shims():
@@ -139,21 +145,23 @@ def containerd(session_dir, rootfs_template):
     from helpers import runtime_binary, runtime_names
     d = session_dir / ("containerd-" + secrets.token_hex(3))
     d.mkdir()
-    oci, archive = build_image(d / "image", rootfs_template)
+    # the pod sandbox's image: a process that waits to be killed, as pause does
+    oci, archive = build_image(d / "image", rootfs_template, extra_tags={"pause": ["sleep", "2147483647"]})
     daemon = Containerd(d, {n: runtime_binary(n) for n in runtime_names()})
-    daemon.start(pause_image=IMAGE + ":" + IMAGE_TAG)
+    daemon.start(pause_image=IMAGE + ":pause")
     try:
         out = daemon.ctr("images", "import", "--base-name", IMAGE, archive).stdout
         assert IMAGE in out, out
+        daemon.ctr("--namespace", CRI_NAMESPACE, "images", "import", "--base-name", IMAGE, archive)
         yield daemon
-        for cid in daemon.ctr("containers", "ls", "-q").stdout.split():
-            daemon.ctr("tasks", "kill", "-s", "SIGKILL", cid, check=False)
-            daemon.ctr("tasks", "delete", "--force", cid, check=False)
-            daemon.ctr("containers", "delete", cid, check=False)
+        for ns in (daemon.namespace, CRI_NAMESPACE):
+            for cid in daemon.ctr("--namespace", ns, "containers", "ls", "-q").stdout.split():
+                daemon.ctr("--namespace", ns, "tasks", "kill", "-s", "SIGKILL", cid, check=False)
+                daemon.ctr("--namespace", ns, "tasks", "delete", "--force", cid, check=False)
+                daemon.ctr("--namespace", ns, "containers", "delete", cid, check=False)
     finally:
         daemon.stop()
         remove_empty_cgroups(CGROUP_ROOT / daemon.namespace)
-        remove_empty_cgroups(CGROUP_ROOT / "k8s.io")
     left = daemon.shims()
     assert not left, "containerd shims left running: %s" % left
     assert not (CGROUP_ROOT / daemon.namespace).exists(), "cgroup %s left" % daemon.namespace
@@ -297,11 +305,76 @@ def test_kill_foreground_status(ctr):
 
 @pytest.mark.cgroup_v2
 def test_memory_limit_enforced(ctr):
-    """`ctr run --memory-limit`: memory.max is set and a hog is OOM-killed (exit 137)."""
-    cid = ctr.new_id()
+    """`ctr run --memory-limit`: memory.max of the container's cgroup is the limit, and a memory hog is
+    OOM-killed (SIGKILL, 137)."""
     limit = 32 << 20
-    r = ctr.run(cid, "/bin/sh", "-c", "cat /sys/fs/cgroup/memory.max; tail /dev/zero; echo survived",
-                opts=["--rm", "--memory-limit", str(limit)], timeout=120)
-    assert r.stdout.splitlines()[0] == str(limit), r
-    assert "survived" not in r.stdout
-    assert r.returncode == 137, r
+    cid = ctr.new_id()
+    ctr.run(cid, "sleep", "1000", opts=["-d", "--memory-limit", str(limit)], check=True)
+    assert (ctr.cgroup(cid) / "memory.max").read_text().strip() == str(limit)
+    assert ctr.rt.state(cid)["status"] == "running"
+    ctr.tasks("kill", "-s", "SIGKILL", cid)
+    wait_for(lambda: ctr.status(cid) == "STOPPED", "the task to stop")
+    ctr.remove(cid)
+
+    cid = ctr.new_id()
+    r = ctr.run(cid, "/bin/sh", "-c", 'tail /dev/zero; echo "hog $?"', opts=["--rm", "--memory-limit", str(limit)],
+                timeout=300)
+    assert r.returncode == 0 and r.stdout == "hog 137\n", r  # the hog, SIGKILLed by the OOM killer
+
+
+@pytest.mark.cgroup_v2
+def test_cri_pod(containerd, rt):
+    """containerd's CRI plugin with a runtime handler per runtime (runtime_type io.containerd.runc.v2,
+    BinaryName, SystemdCgroup = false), driven as the kubelet does: RunPodSandbox, CreateContainer,
+    StartContainer, ExecSync, StopContainer, RemoveContainer, StopPodSandbox, RemovePodSandbox. The pod's
+    sandbox (pause) container and the app container both run through the handler's runtime. Needs cgroup v2
+    controllers: the CRI plugin gives every sandbox cpu.shares 2."""
+    if cri.grpc is None:
+        pytest.skip("python3-grpcio is needed (tests/deps.sh installs it)")
+    rt.root = containerd.dir / ("cri-root-" + rt.name) / CRI_NAMESPACE
+    client = cri.CRI(containerd.address)
+    cg_parent = "/cell-test-%s" % rt.token
+    ids = []
+    try:
+        assert client.version()["runtime_name"] == "containerd"
+        config = cri.CRI.sandbox_config("pod-" + rt.token, rt.token, "default", cg_parent,
+                                        str(rt.workdir / "logs"))
+        pod = client.run_pod_sandbox(config, rt.name)
+        ids.append(pod)
+        st = rt.state(pod)  # the handler's runtime runs the sandbox container
+        assert st["status"] == "running", st
+        rt.remember(st["pid"])
+
+        script = 'trap "exit 3" TERM; echo started; while :; do sleep 0.1; done'
+        cid = client.create_container(pod, config, "app", IMAGE + ":" + IMAGE_TAG, ["/bin/sh", "-c", script],
+                                      envs=[("CELL_TEST_TOKEN", rt.token)], log_path="app.log")
+        ids.append(cid)
+        client.start_container(cid)
+        st = rt.state(cid)
+        assert st["status"] == "running", st
+        rt.remember(st["pid"])
+        assert client.container_status(cid)["state"] == cri.CONTAINER_RUNNING
+
+        rc, out, err = client.exec_sync(cid, ["/bin/sh", "-c", 'echo "out $(cat /proc/1/cmdline)"; echo err >&2; '
+                                              'exit 4'])
+        assert (rc, out, err) == (4, "out /bin/sh-c%s\n" % script, "err\n")
+        wait_for(lambda: "started" in (rt.workdir / "logs" / "app.log").read_text(), "the container's log")
+
+        client.stop_container(cid, 30)
+        s = client.container_status(cid)
+        assert s == {"state": cri.CONTAINER_EXITED, "exit_code": 3}, s
+        client.remove_container(cid)
+        client.stop_pod_sandbox(pod)
+        client.remove_pod_sandbox(pod)
+        assert pod not in client.list_pod_sandbox()
+        left = containerd.leftovers(ids, namespace=CRI_NAMESPACE)
+        assert not left, "%s under CRI left behind:\n  %s" % (rt.name, "\n  ".join(left))
+    finally:
+        for i in reversed(ids):
+            for call in (client.stop_pod_sandbox, client.remove_pod_sandbox):
+                try:
+                    call(i)
+                except Exception:
+                    pass
+        client.close()
+        remove_empty_cgroups(CGROUP_ROOT / cg_parent.lstrip("/"))
