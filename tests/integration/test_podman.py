@@ -16,14 +16,16 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from callers import IMAGE_TAG, build_image, pids_with_arg, remove_empty_cgroups, run, wait_for
-from helpers import CGROUP_ROOT, cgroup2_controllers, copy_rootfs, mounts_under
+from callers import IMAGE_TAG, build_image, cmdline, pids_with_arg, remove_empty_cgroups, run, wait_for
+from helpers import (CGROUP_ROOT, all_pids, cgroup2_controllers, copy_rootfs, mounts_under, proc_state,
+                     read_environ)
 
 pytestmark = pytest.mark.skipif(not shutil.which("podman") or not shutil.which("conmon")
                                 or not shutil.which("umoci"),
@@ -297,3 +299,107 @@ def test_memory_cpus_pids_limits(podman):
     _, r = podman.run("/bin/sh", "-c", 'tail /dev/zero; echo "hog $?"', opts=["--rm", "--memory", "32m"],
                       timeout=180)
     assert r.returncode == 0 and r.stdout == "hog 137\n", r  # the hog, SIGKILLed by the OOM killer
+
+
+# ---------------------------------------------------------------- rootless
+
+ROOTLESS_UID = 65534  # Debian's nobody: no /etc/subuid range, so podman maps just this uid to root
+
+
+class RootlessPodman(Podman):
+    """podman as an unprivileged user, in the user namespace it makes (root inside is ROOTLESS_UID outside);
+    its storage, XDG_RUNTIME_DIR and HOME under the module's directory. The runtime runs in that namespace and
+    keeps its state in its rootless default, $XDG_RUNTIME_DIR/<runtime>."""
+
+    def __init__(self, d):
+        super().__init__(d)
+        self.xdg = self.dir / "xdg"
+        for sub in ("home", "xdg"):
+            (self.dir / sub).mkdir()
+        self.xdg.chmod(0o700)
+        subprocess.run(["chown", "-R", "%d:%d" % (ROOTLESS_UID, ROOTLESS_UID), str(self.dir)], check=True)
+
+    def argv(self, *args, runtime=None):
+        a = ["setpriv", "--reuid", str(ROOTLESS_UID), "--regid", str(ROOTLESS_UID), "--clear-groups",
+             "podman", "--root", self.dir / "root", "--runroot", self.dir / "runroot", "--tmpdir",
+             self.dir / "tmp", "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
+        if runtime:
+            a += ["--runtime", runtime]
+        return [str(x) for x in a + list(args)]
+
+    def env(self):
+        return dict(os.environ, CONTAINERS_CONF=str(self.conf), HOME=str(self.dir / "home"),
+                    XDG_RUNTIME_DIR=str(self.xdg), XDG_CONFIG_HOME=str(self.dir / "home" / ".config"),
+                    USER="nobody")
+
+    def processes(self):
+        """Live processes of this podman (its rootless pause process, which holds the user and mount
+        namespaces, conmons, containers): their environment has our XDG_RUNTIME_DIR."""
+        mark = b"XDG_RUNTIME_DIR=" + str(self.xdg).encode()
+        return [p for p in all_pids() if p != os.getpid() and proc_state(p) not in (None, "Z", "X")
+                and mark in read_environ(p).split(b"\0")]
+
+
+@pytest.fixture(scope="module")
+def rootless_env(session_dir, rootfs_template):
+    if subprocess.run(["id", "-un", str(ROOTLESS_UID)], capture_output=True).returncode != 0:
+        pytest.skip("no user %d" % ROOTLESS_UID)
+    d = session_dir / "podman-rootless"
+    d.mkdir()
+    d.chmod(0o755)
+    had_var_lib = VAR_LIB.exists()
+    pm = RootlessPodman(d)
+    _, archive = build_image(d / "image", rootfs_template)
+    archive.parent.chmod(0o755)
+    out = pm("load", "-i", archive).stdout
+    m = re.search(r"Loaded image(?:\(s\))?: (\S+)", out)
+    assert m, out
+    pm("tag", m.group(1), IMAGE)
+    yield pm
+    pm("rm", "-af", check=False)
+    pm("rmi", "-af", check=False)
+    left = [(p, cmdline(p)) for p in pm.processes() if cmdline(p)[:1] != [b"podman"]]
+    for pid in pm.processes():  # the pause process is podman's by design; anything else is a leak
+        os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not pm.processes(), "rootless podman's processes to go", timeout=10)
+    if not had_var_lib:
+        shutil.rmtree(VAR_LIB, ignore_errors=True)
+    assert not left, "rootless podman left running: %s" % left
+
+
+def test_rootless(rootless_env, rt):
+    """Rootless podman: the container's root is the unprivileged user outside (a user namespace mapping
+    0 -> 65534), run --rm, run -d + exec + stop, a missing command gives 127; the runtime keeps its state in
+    $XDG_RUNTIME_DIR/<runtime>."""
+    pm = rootless_env
+    rt.root = pm.xdg / rt.name  # the runtime's rootless default (runc's rule, which cell follows)
+    runtime = shutil.which(rt.binary) or rt.binary
+    name = rt.new_id("pm")
+    base = ["--network", "none", "--env", "CELL_TEST_TOKEN=" + rt.token]
+    r = pm("run", "--rm", "--name", name, *base, IMAGE, "/bin/sh", "-c", "id -u; cat /proc/self/uid_map",
+           runtime=runtime, check=False)
+    assert r.returncode == 0, r
+    lines = r.stdout.splitlines()
+    assert lines[0] == "0" and lines[1].split() == ["0", str(ROOTLESS_UID), "1"], r.stdout
+
+    name = rt.new_id("pm")
+    pm("run", "-d", "--name", name, *base, IMAGE, "/bin/sh", "-c",
+       'trap "exit 9" TERM; while :; do sleep 0.1; done', runtime=runtime)
+    cid = pm("inspect", "--format", "{{.Id}}", name, runtime=runtime).stdout.strip()
+    st = rt.state(cid)
+    assert st["status"] == "running", st
+    rt.remember(st["pid"])
+    with open("/proc/%d/status" % st["pid"]) as f:
+        uids = [line.split()[1:] for line in f if line.startswith("Uid:")][0]
+    assert uids == [str(ROOTLESS_UID)] * 4, uids
+    r = pm("exec", name, "/bin/sh", "-c", "echo in-exec; exit 3", runtime=runtime, check=False)
+    assert (r.returncode, r.stdout) == (3, "in-exec\n"), r
+    pm("stop", "-t", "30", name, runtime=runtime)
+    assert pm("inspect", "--format", "{{.State.ExitCode}}", name, runtime=runtime).stdout.strip() == "9"
+    pm("rm", name, runtime=runtime)
+
+    r = pm("run", "--rm", "--name", rt.new_id("pm"), *base, IMAGE, "/no/such/cmd", runtime=runtime, check=False)
+    assert r.returncode == 127, r
+    wait_for(lambda: not [n for n in rt.ids for _ in pids_with_arg("conmon", n)], "conmon to go", timeout=20)
+    out = pm("ps", "-a", "--format", "{{.Names}}", runtime=runtime).stdout.split()
+    assert not set(out) & set(rt.ids), out
