@@ -1,12 +1,15 @@
 /* cell: global options and the command table. runc's global flags, so containerd's shim and podman drive cell
  * unchanged: `cell [--root DIR] [--log FILE] [--log-format text|json] [--debug] VERB [ARGS]`. */
 #include "cli.h"
+#include "runtime/base/cleanup.h"
 #include "runtime/seccomp-filter.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct cli_command
 {
@@ -45,7 +48,7 @@ print_help (FILE *out)
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf (out, "   %-10s %s\n", commands[i].name, commands[i].summary);
   fputs ("\nGlobal options:\n"
-         "   --root DIR              state directory (default /run/cell)\n"
+         "   --root DIR              state directory (default /run/cell; $XDG_RUNTIME_DIR/cell when rootless)\n"
          "   --log FILE              write log lines to FILE instead of stderr\n"
          "   --log-format text|json  format of the log lines (default text)\n"
          "   --debug                 log debug messages\n"
@@ -157,10 +160,35 @@ dispatch (struct cli_global *g, int argc, char **argv, cell_error_t *err)
   return cmd->handler (g, verb_argc, verb_argv, err);
 }
 
+static bool
+in_user_namespace (void)
+{
+  _cleanup_fclose_ FILE *f = fopen ("/proc/self/uid_map", "re");
+  unsigned long inside, outside, count;
+  if (f == NULL || fscanf (f, "%lu %lu %lu", &inside, &outside, &count) != 3)
+    return false;
+  return !(inside == 0 && outside == 0 && count == 4294967295UL);
+}
+
+/* runc's default root: $XDG_RUNTIME_DIR/cell for an unprivileged caller, and for root in a user namespace
+ * (rootless podman runs its runtime so) unless $USER is root; /run/cell otherwise. */
+static const char *
+default_root (void)
+{
+  static char path[PATH_MAX];
+  const char *xdg = getenv ("XDG_RUNTIME_DIR");
+  const char *user = getenv ("USER");
+  if (xdg == NULL || *xdg == '\0' || (geteuid () == 0 && (!in_user_namespace () || (user && strcmp (user, "root") == 0))))
+    return "/run/cell";
+  if ((size_t) snprintf (path, sizeof path, "%s/cell", xdg) >= sizeof path)
+    return "/run/cell";
+  return path;
+}
+
 int
 main (int argc, char **argv)
 {
-  struct cli_global g = { .ctx = { .root = "/run/cell", .debug = false }, .log_format = CELL_LOG_TEXT };
+  struct cli_global g = { .ctx = { .root = default_root (), .debug = false }, .log_format = CELL_LOG_TEXT };
   cell_error_t err = NULL;
   const char *ignore = getenv ("CELL_IGNORE_MISSING_CONTROLLERS");
   g.ctx.ignore_missing_controllers = ignore && *ignore && strcmp (ignore, "0") != 0;

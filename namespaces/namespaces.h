@@ -61,5 +61,8 @@ int ns_net_loopback_up (cell_error_t *err);
 /* The same from outside: nsfd is the namespace; the caller steps in for the socket() only, and needs
  * CAP_SYS_ADMIN for that. */
 int ns_net_loopback_up_of (int nsfd, cell_error_t *err);
+/* Whether we may join our own network namespace again (ns_net_loopback_up_of must come back to it): not when
+ * it belongs to a user namespace above ours, as under rootless podman. */
+bool ns_net_can_rejoin (void);
 
 #endif

@@ -82,6 +82,13 @@ ns_net_loopback_up (cell_error_t *err)
   return loopback_up_on (nl, err);
 }
 
+bool
+ns_net_can_rejoin (void)
+{
+  _cleanup_close_ int own = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  return own >= 0 && setns (own, CLONE_NEWNET) == 0; /* joining the namespace we are in changes nothing */
+}
+
 int
 ns_net_loopback_up_of (int nsfd, cell_error_t *err)
 {

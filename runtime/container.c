@@ -524,7 +524,7 @@ create_steps (struct creation *c, const char *text, size_t len, cell_error_t *er
   bool staged = c->plan.needs_staging;
   /* The clone made the network namespace: we set its "lo" up from outside, in parallel with the init's setup
    * (~60 us of the kernel's, off the init's path). Staged or in a new user namespace, the init does it. */
-  bool lo_by_parent = !staged && (c->plan.new_flags & CLONE_NEWNET) && !c->plan.new_user;
+  bool lo_by_parent = !staged && (c->plan.new_flags & CLONE_NEWNET) && !c->plan.new_user && ns_net_can_rejoin ();
   c->child = clone_child (c, staged ? 0 : c->plan.new_flags, err);
   if (c->child < 0)
     {

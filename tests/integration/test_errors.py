@@ -206,3 +206,17 @@ def test_init_failure_reports_its_error(rt, bundle, case):
         assert want in r.stderr, r.describe()
         assert "exited during create" not in r.stderr and "No such process" not in r.stderr, r.describe()
     assert rt.list("-q").stdout.split() == []
+
+
+@pytest.mark.parametrize("args,text", [(["/etc/passwd"], "permission denied"),
+                                       (["/no/such/cmd"], "no such file or directory"),
+                                       (["no-such-cmd"], "not found")])
+def test_exec_error_text(rt, bundle, args, text):
+    """A command that cannot be executed fails create with the reason podman maps to 126 ("permission
+    denied") or 127 ("not found", "no such file"), every time: never an error about the init's namespaces,
+    which the parent sets up in parallel with an init that may already have failed."""
+    bundle.args(*args)
+    for _ in range(10):
+        r = rt.create(rt.new_id(), bundle, check=False)
+        assert r.returncode != 0, r.describe()
+        assert text in r.stderr.lower() and "/ns/" not in r.stderr, r.describe()
