@@ -8,9 +8,9 @@
 #include "hooks.h"
 #include "internal.h"
 #include "overcommit.h"
-#include "process.h"
+#include "process/process.h"
 #include "runtime.h"
-#include "seccomp-filter.h"
+#include "process/seccomp-filter.h"
 #include "sync.h"
 
 #include <dirent.h>

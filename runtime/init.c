@@ -7,9 +7,9 @@
 #include "base/xalloc.h"
 #include "hooks.h"
 #include "internal.h"
-#include "mounts.h"
-#include "process.h"
-#include "seccomp-filter.h"
+#include "rootfs/rootfs.h"
+#include "process/process.h"
+#include "process/seccomp-filter.h"
 #include "sync.h"
 
 #include <errno.h>

@@ -4,7 +4,7 @@
 
 #include "../namespaces/namespaces.h"
 #include "base/error.h"
-#include "config.h"
+#include "config/config.h"
 #include "runtime.h"
 #include "state.h"
 

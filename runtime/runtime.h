@@ -4,7 +4,7 @@
 #define CELL_RUNTIME_RUNTIME_H
 
 #include "base/error.h"
-#include "config.h"
+#include "config/config.h"
 
 #include <stdbool.h>
 #include <sys/types.h>

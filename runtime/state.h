@@ -9,7 +9,7 @@
 #define CELL_RUNTIME_STATE_H
 
 #include "base/error.h"
-#include "config.h"
+#include "config/config.h"
 
 #include <stdbool.h>
 #include <sys/types.h>

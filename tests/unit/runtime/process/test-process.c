@@ -4,7 +4,7 @@
 #include "base/fd.h"
 
 #include "runtime/base/cleanup.h"
-#include "runtime/process.h"
+#include "runtime/process/process.h"
 
 #include <errno.h>
 #include <fcntl.h>

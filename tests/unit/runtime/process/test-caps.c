@@ -4,7 +4,7 @@
 
 #include "runtime/base/cleanup.h"
 #include "runtime/base/strv.h"
-#include "runtime/caps.h"
+#include "runtime/process/caps.h"
 
 #include <inttypes.h>
 #include <sys/prctl.h>

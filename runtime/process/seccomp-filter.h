@@ -16,7 +16,7 @@
 
 #include "base/error.h"
 #include "base/json.h"
-#include "config.h"
+#include "config/config.h"
 
 #include <stdbool.h>
 #include <sys/types.h>

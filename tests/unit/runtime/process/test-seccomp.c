@@ -2,9 +2,9 @@
  * containerProcessState document, the default profile, and one filter loaded in a forked child. */
 #include "unit.h"
 #include "base/json.h"
-#include "config.h"
+#include "config/config.h"
 #include "runtime.h"
-#include "seccomp-filter.h"
+#include "process/seccomp-filter.h"
 
 #include <errno.h>
 #include <linux/seccomp.h>

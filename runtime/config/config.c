@@ -11,7 +11,7 @@
 #include "base/json.h"
 #include "base/strv.h"
 #include "base/xalloc.h"
-#include "seccomp-filter.h"
+#include "process/seccomp-filter.h"
 
 #include <errno.h>
 #include <fcntl.h>

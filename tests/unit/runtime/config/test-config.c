@@ -2,7 +2,7 @@
  * then focused checks of error messages and of values landing in the right struct fields. */
 
 #include "base/error.h"
-#include "config.h"
+#include "config/config.h"
 #include "unit.h"
 
 #include <dirent.h>

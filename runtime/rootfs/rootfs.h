@@ -12,7 +12,7 @@
 #include "base/error.h"
 /* gnu11 predefines `linux` as 1, which would eat config.h's `struct cell_linux linux` field. */
 #undef linux
-#include "config.h"
+#include "config/config.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -3,7 +3,7 @@
 #ifndef CELL_RUNTIME_MOUNTS_INTERNAL_H
 #define CELL_RUNTIME_MOUNTS_INTERNAL_H
 
-#include "mounts.h"
+#include "rootfs.h"
 
 #include <stdbool.h>
 #include <stdint.h>

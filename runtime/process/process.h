@@ -3,7 +3,7 @@
 #define CELL_RUNTIME_PROCESS_H
 
 #include "base/error.h"
-#include "config.h"
+#include "config/config.h"
 
 #include <sys/types.h>
 
