@@ -215,33 +215,6 @@ cell_state_remove_dir (const char *root, const char *id, cell_error_t *err)
   return 0;
 }
 
-unsigned long long
-cell_proc_start_time (pid_t pid)
-{
-  char path[64], buf[1024];
-  if (pid <= 0)
-    return 0;
-  snprintf (path, sizeof path, "/proc/%d/stat", pid);
-  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return 0;
-  ssize_t n = read (fd, buf, sizeof buf - 1);
-  if (n <= 0)
-    return 0;
-  buf[n] = '\0';
-  /* comm may contain spaces and parens: fields restart after the last ')'. */
-  char *p = strrchr (buf, ')');
-  if (p == NULL || p[1] == '\0')
-    return 0;
-  char state = p[2];
-  if (state == 'Z' || state == 'X')
-    return 0;
-  p += 2;
-  for (int field = 3; field < 22 && p; field++)
-    p = strchr (p, ' ') ? strchr (p, ' ') + 1 : NULL;
-  return p ? strtoull (p, NULL, 10) : 0;
-}
-
 const char *
 cell_state_status (const struct cell_state *s)
 {

@@ -2,7 +2,7 @@
  * recovery, the leaf and slice formulas. */
 #include "cgroups/overcommit/overcommit.h"
 #include "config/config.h"
-#include "runtime/state.h"
+#include "runtime/base/proc.h"
 #include "unit.h"
 
 #include <errno.h>
