@@ -1,7 +1,6 @@
 /* cell: global options and the command table. runc's global flags, so containerd's shim and podman drive cell
  * unchanged: `cell [--root DIR] [--log FILE] [--log-format text|json] [--debug] VERB [ARGS]`. */
 #include "cli.h"
-#include "runtime/process/seccomp-filter.h"
 
 #include <getopt.h>
 #include <stdio.h>

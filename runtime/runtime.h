@@ -100,6 +100,9 @@ char *cell_overcommit_status (const struct cell_context *ctx, bool json, cell_er
 char *cell_spec_default (bool rootless);
 /* `cell features`: runtime-spec features JSON (caller frees). */
 char *cell_features_json (void);
+/* `cell --version`: libseccomp's version as "2.5.4" (static storage; defined with the seccomp code in
+ * process/seccomp.c, declared here too so that cli/ needs no other header). */
+const char *cell_seccomp_library_version (void);
 
 /* Container ids: runc's rule, ^[\w+-\.]+$, not "." or "..", at most 1024 bytes. */
 int cell_id_validate (const char *id, cell_error_t *err);
