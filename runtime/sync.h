@@ -14,10 +14,11 @@
  *                                                     [staging] unshare(other new namespaces), write
  *                                                     timens_offsets, fork() the init, stage-1 exits
  *                   <------------------------------  SYNC_INIT_PID {pid_t, as seen by the parent}
- *                                                     hostname, rootfs, mounts, /dev, pty
+ *  write state.json (the init's pid and start time)   hostname, rootfs, mounts, pty
  *                   <------------------------------  SYNC_CONSOLE_FD (SCM_RIGHTS: pty master), terminal only
  *  send it to --console-socket, or keep it (run)
  *                   ------------------------------>  SYNC_CONSOLE_ACK
+ *                                                     /dev
  *                   <------------------------------  SYNC_HOOKS_REQ (before pivot_root)
  *  prestart + createRuntime hooks
  *                   ------------------------------>  SYNC_HOOKS_ACK {code: the init's pid}
@@ -25,7 +26,7 @@
  *                                                     createContainer hooks, pivot_root, masked paths,
  *                                                     sysctl, executable lookup
  *                   <------------------------------  SYNC_READY
- *  write state.json, --pid-file; exit                 wait on the start socket (accept)
+ *  write --pid-file; exit                             wait on the start socket (accept)
  *
  *  Either side may send SYNC_ERROR {int code; message} instead of the expected message; the child then
  *  _exit(1)s. The child never prints and never calls exit().

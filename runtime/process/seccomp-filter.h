@@ -1,4 +1,4 @@
-/* cell: linux.seccomp through libseccomp (runtime/seccomp.c is the only file that includes <seccomp.h>).
+/* cell: linux.seccomp through libseccomp (process/seccomp.c is the only file that includes <seccomp.h>).
  *
  * The filter is compiled in the runtime process (create, exec) before anything is created, so that every error
  * comes early and leaves nothing behind: libseccomp builds the BPF program, which is exported to memory. The

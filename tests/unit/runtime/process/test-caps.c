@@ -1,4 +1,4 @@
-/* Unit tests for runtime/caps.c: name validation, the list of names, and prepare/apply in a forked child
+/* Unit tests for runtime/process/caps.c: name validation, the list of names, and prepare/apply in a forked child
  * (root only; skipped otherwise), checked against /proc/self/status. */
 #include "unit.h"
 

@@ -1,4 +1,4 @@
-/* Unit tests for runtime/process.c: validation errors with field paths, name lookups, args[0] lookup against a
+/* Unit tests for runtime/process/process.c: validation errors with field paths, name lookups, args[0] lookup against a
  * temporary directory, and each setter in a forked child (root only; skipped otherwise). */
 #include "unit.h"
 #include "base/fd.h"

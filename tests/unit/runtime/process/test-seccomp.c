@@ -1,4 +1,4 @@
-/* Unit tests for runtime/seccomp.c: validation messages, compile (flags, notify, skipped names), the
+/* Unit tests for runtime/process/seccomp.c: validation messages, compile (flags, notify, skipped names), the
  * containerProcessState document, the default profile, and one filter loaded in a forked child. */
 #include "unit.h"
 #include "base/json.h"
