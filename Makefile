@@ -42,15 +42,17 @@ LDLIBS += $(PKG_LIBS)
 LDFLAGS += -Wl,-z,now -Wl,-z,relro
 
 BUILD ?= build
-LIB_SRC := $(wildcard runtime/base/*.c runtime/*.c cgroups/*.c namespaces/*.c image/*.c)
+LIB_SRC := $(wildcard runtime/base/*.c runtime/config/*.c runtime/rootfs/*.c runtime/process/*.c runtime/*.c)
+LIB_SRC += $(wildcard cgroups/*.c namespaces/*.c image/*.c)
 # The overcommit policy lives in its own directory under cgroups/.
 LIB_SRC += $(wildcard cgroups/overcommit/*.c)
 CLI_SRC := $(wildcard cli/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
-UNIT_SRC := $(wildcard tests/unit/*/test-*.c)
+UNIT_SRC := $(wildcard tests/unit/*/test-*.c tests/unit/*/*/test-*.c)
 UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
-HEADERS := $(wildcard runtime/base/*.h runtime/*.h cgroups/*.h namespaces/*.h image/*.h cli/*.h tests/unit/*.h)
+HEADERS := $(wildcard runtime/base/*.h runtime/config/*.h runtime/rootfs/*.h runtime/process/*.h runtime/*.h)
+HEADERS += $(wildcard cgroups/*.h namespaces/*.h image/*.h cli/*.h tests/unit/*.h)
 HEADERS += $(wildcard cgroups/overcommit/*.h)
 
 all: cell

@@ -7,7 +7,7 @@
 #define CELL_CGROUPS_H
 
 #include "../runtime/base/error.h"
-#include "../runtime/config.h"
+#include "../runtime/config/config.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -15,7 +15,7 @@
 #define CELL_CGROUPS_DEVICES_BPF_H
 
 #include "../runtime/base/error.h"
-#include "../runtime/config.h"
+#include "../runtime/config/config.h"
 
 #include <linux/bpf.h>
 #include <stddef.h>

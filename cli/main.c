@@ -2,7 +2,6 @@
  * unchanged: `cell [--root DIR] [--log FILE] [--log-format text|json] [--debug] VERB [ARGS]`. */
 #include "cli.h"
 #include "runtime/base/cleanup.h"
-#include "runtime/seccomp-filter.h"
 
 #include <getopt.h>
 #include <limits.h>

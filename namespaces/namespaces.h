@@ -4,7 +4,7 @@
 #define CELL_NAMESPACES_H
 
 #include "../runtime/base/error.h"
-#include "../runtime/config.h"
+#include "../runtime/config/config.h"
 
 #include <stdbool.h>
 #include <sys/types.h>

@@ -7,11 +7,11 @@
 #include "base/xalloc.h"
 #include "hooks.h"
 #include "internal.h"
-#include "mounts.h"
+#include "rootfs/rootfs.h"
 #include "overcommit.h"
-#include "process.h"
+#include "process/process.h"
 #include "runtime.h"
-#include "seccomp-filter.h"
+#include "process/seccomp-filter.h"
 #include "sync.h"
 
 #include <dirent.h>
@@ -448,27 +448,6 @@ drive_child (struct creation *c, cell_error_t *err)
       && handle_hooks (c, err) < 0)
     return -1;
   return cell_sync_expect (c->sync_fd, SYNC_READY, NULL, NULL, NULL, NULL, err);
-}
-
-int
-cell_write_pid_file (const char *path, pid_t pid, cell_error_t *err)
-{
-  char buf[32];
-  int len = snprintf (buf, sizeof buf, "%d", pid);
-  char resolved[PATH_MAX];
-  /* Atomic: write next to it and rename, as runc does; a shim may be watching for it. */
-  _cleanup_free_ char *copy = xstrdup (path);
-  char *slash = strrchr (copy, '/');
-  const char *dir = slash ? (slash == copy ? "/" : (*slash = '\0', copy)) : ".";
-  const char *name = slash ? strrchr (path, '/') + 1 : path;
-  if (realpath (dir, resolved) == NULL)
-    return cell_error_errno (err, "--pid-file '%s'", path);
-  _cleanup_close_ int dfd = open (resolved, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-  if (dfd < 0)
-    return cell_error_errno (err, "open '%s'", resolved);
-  if (cell_write_file_atomic (dfd, name, buf, len, 0644, err) < 0)
-    return cell_error_prefix (err, "--pid-file");
-  return 0;
 }
 
 static int

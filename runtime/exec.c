@@ -5,11 +5,11 @@
 #include "base/fd.h"
 #include "base/strv.h"
 #include "base/xalloc.h"
-#include "caps.h"
+#include "process/caps.h"
 #include "internal.h"
-#include "process.h"
+#include "process/process.h"
 #include "runtime.h"
-#include "seccomp-filter.h"
+#include "process/seccomp-filter.h"
 #include "sync.h"
 
 #include <errno.h>

@@ -3,8 +3,8 @@
 #include "runtime.h"
 #include "base/cleanup.h"
 #include "base/json.h"
-#include "caps.h"
-#include "seccomp-filter.h"
+#include "process/caps.h"
+#include "process/seccomp-filter.h"
 
 /* Every mount option name of the runtime-spec (config.md "mounts"), sorted. */
 static char *const mount_options[] = {

@@ -4,7 +4,7 @@
 #define CELL_RUNTIME_HOOKS_H
 
 #include "base/error.h"
-#include "config.h"
+#include "config/config.h"
 
 /* Run the hooks of one kind in order; stops at the first failure. */
 int cell_hooks_run (const struct cell_config *c, enum cell_hook_kind kind, const char *state_json,

@@ -1,15 +1,16 @@
 /* cell: the container's init, from clone3 to execve. Runs in the child; see sync.h for the protocol. It never
  * prints and never calls exit(): errors go to the parent (before READY) or to `cell start` (after), then
  * _exit(1). */
+#include "../cgroups/cgroups.h"
 #include "base/cleanup.h"
 #include "base/fd.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "hooks.h"
 #include "internal.h"
-#include "mounts.h"
-#include "process.h"
-#include "seccomp-filter.h"
+#include "rootfs/rootfs.h"
+#include "process/process.h"
+#include "process/seccomp-filter.h"
 #include "sync.h"
 
 #include <errno.h>
@@ -129,6 +130,25 @@ setup_uts_net (const struct cell_init_args *a, cell_error_t *err)
   return 0;
 }
 
+/* A user namespace without a cgroup namespace of its own cannot mount cgroup2 (it would show the host's whole
+ * hierarchy): a cgroup mount then binds the container's own cgroup instead, as runc does. Its host path, when
+ * the config has such a mount; NULL otherwise, or when there is no cgroup v2 hierarchy. */
+static char *
+cgroup_bind_source (const struct cell_config *c)
+{
+  bool wanted = false;
+  for (size_t i = 0; i < c->n_mounts && !wanted; i++)
+    wanted = c->mounts[i].type
+             && (strcmp (c->mounts[i].type, "cgroup") == 0 || strcmp (c->mounts[i].type, "cgroup2") == 0);
+  const char *hierarchy = wanted ? cg_mountpoint () : NULL;
+  if (hierarchy == NULL)
+    return NULL;
+  _cleanup_free_ char *own = cg_own_path (NULL);
+  if (own == NULL)
+    return NULL;
+  return xasprintf ("%s%s", hierarchy, strcmp (own, "/") == 0 ? "" : own);
+}
+
 static bool
 has_hooks (const struct cell_config *c, enum cell_hook_kind k)
 {
@@ -170,6 +190,8 @@ prepare (const struct cell_init_args *a, const struct cell_exec_seccomp *sc, str
   r->no_pivot = a->no_pivot;
   r->shared_mntns = cell_config_namespace (c, CELL_NS_MOUNT) == NULL;
   r->console_fd = -1;
+  if (r->userns && cell_config_namespace (c, CELL_NS_CGROUP) == NULL)
+    r->cgroup_source = cgroup_bind_source (c);
   if (cell_rootfs_prepare (r, err) < 0 || cell_mount_sources_receive (r, a->sync_fd, err) < 0
       || cell_mounts_apply (r, err) < 0)
     return -1;

@@ -5,7 +5,7 @@
 
 #include "../cgroups/overcommit/overcommit.h"
 #include "base/error.h"
-#include "config.h"
+#include "config/config.h"
 #include "runtime.h"
 
 #include <stdbool.h>

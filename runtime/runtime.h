@@ -4,7 +4,7 @@
 #define CELL_RUNTIME_RUNTIME_H
 
 #include "base/error.h"
-#include "config.h"
+#include "config/config.h"
 
 #include <stdbool.h>
 #include <sys/types.h>
@@ -101,6 +101,9 @@ char *cell_overcommit_status (const struct cell_context *ctx, bool json, cell_er
 char *cell_spec_default (bool rootless);
 /* `cell features`: runtime-spec features JSON (caller frees). */
 char *cell_features_json (void);
+/* `cell --version`: libseccomp's version as "2.5.4" (static storage; defined with the seccomp code in
+ * process/seccomp.c, declared here too so that cli/ needs no other header). */
+const char *cell_seccomp_library_version (void);
 
 /* Container ids: runc's rule, ^[\w+-\.]+$, not "." or "..", at most 1024 bytes. */
 int cell_id_validate (const char *id, cell_error_t *err);

@@ -4,7 +4,7 @@
 #include "runtime.h"
 #include "base/cleanup.h"
 #include "base/json.h"
-#include "seccomp-filter.h"
+#include "process/seccomp-filter.h"
 
 #include <string.h>
 

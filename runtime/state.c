@@ -261,33 +261,6 @@ cell_state_remove_dir (const char *root, const char *id, cell_error_t *err)
   return 0;
 }
 
-unsigned long long
-cell_proc_start_time (pid_t pid)
-{
-  char path[64], buf[1024];
-  if (pid <= 0)
-    return 0;
-  snprintf (path, sizeof path, "/proc/%d/stat", pid);
-  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return 0;
-  ssize_t n = read (fd, buf, sizeof buf - 1);
-  if (n <= 0)
-    return 0;
-  buf[n] = '\0';
-  /* comm may contain spaces and parens: fields restart after the last ')'. */
-  char *p = strrchr (buf, ')');
-  if (p == NULL || p[1] == '\0')
-    return 0;
-  char state = p[2];
-  if (state == 'Z' || state == 'X')
-    return 0;
-  p += 2;
-  for (int field = 3; field < 22 && p; field++)
-    p = strchr (p, ' ') ? strchr (p, ' ') + 1 : NULL;
-  return p ? strtoull (p, NULL, 10) : 0;
-}
-
 const char *
 cell_state_status (const struct cell_state *s)
 {
@@ -332,4 +305,25 @@ cell_now_rfc3339 (void)
   clock_gettime (CLOCK_REALTIME, &ts);
   cell_rfc3339_utc (buf, &ts);
   return xstrdup (buf);
+}
+
+int
+cell_write_pid_file (const char *path, pid_t pid, cell_error_t *err)
+{
+  char buf[32];
+  int len = snprintf (buf, sizeof buf, "%d", pid);
+  char resolved[PATH_MAX];
+  /* Atomic: write next to it and rename, as runc does; a shim may be watching for it. */
+  _cleanup_free_ char *copy = xstrdup (path);
+  char *slash = strrchr (copy, '/');
+  const char *dir = slash ? (slash == copy ? "/" : (*slash = '\0', copy)) : ".";
+  const char *name = slash ? strrchr (path, '/') + 1 : path;
+  if (realpath (dir, resolved) == NULL)
+    return cell_error_errno (err, "--pid-file '%s'", path);
+  _cleanup_close_ int dfd = open (resolved, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (dfd < 0)
+    return cell_error_errno (err, "open '%s'", resolved);
+  if (cell_write_file_atomic (dfd, name, buf, len, 0644, err) < 0)
+    return cell_error_prefix (err, "--pid-file");
+  return 0;
 }

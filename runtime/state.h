@@ -9,7 +9,8 @@
 #define CELL_RUNTIME_STATE_H
 
 #include "base/error.h"
-#include "config.h"
+#include "base/proc.h" /* cell_proc_start_time() */
+#include "config/config.h"
 
 #include <stdbool.h>
 #include <sys/types.h>
@@ -65,9 +66,10 @@ int cell_state_remove_dir (const char *root, const char *id, cell_error_t *err);
 const char *cell_state_status (const struct cell_state *s);
 /* runtime-spec state JSON (ociVersion, id, status, pid, bundle, annotations) + rootfs, created, owner. */
 char *cell_state_to_json (const struct cell_state *s, const struct cell_config *c, const char *status, bool pretty);
-/* Start time of pid in clock ticks since boot, 0 when gone. A zombie counts as gone. */
-unsigned long long cell_proc_start_time (pid_t pid);
 /* Current time in RFC 3339 with nanoseconds (caller frees). */
 char *cell_now_rfc3339 (void);
+
+/* Write pid to path atomically (tmp + rename), as runc does for --pid-file. */
+int cell_write_pid_file (const char *path, pid_t pid, cell_error_t *err);
 
 #endif

@@ -14,6 +14,7 @@
  *                                                     [staging] unshare(other new namespaces), write
  *                                                     timens_offsets, fork() the init, stage-1 exits
  *                   <------------------------------  SYNC_INIT_PID {pid_t, as seen by the parent}
+ *  write state.json (the init's pid and start time)
  *                   <------------------------------  SYNC_MOUNTS_REQ, in a user namespace with bind mounts or
  *                                                     linux.devices (cell_mount_sources_wanted())
  *  a helper (fork) makes the device nodes on a tmpfs
@@ -23,10 +24,11 @@
  *                   ------------------------------>  SYNC_MOUNT_FD {code 1: fd attached, 0: none}, once per
  *                                                     bind mount then per device, in config order
  *                   ------------------------------>  SYNC_MOUNTS_ACK
- *                                                     hostname, rootfs, mounts, /dev, pty
+ *                                                     hostname, rootfs, mounts, pty
  *                   <------------------------------  SYNC_CONSOLE_FD (SCM_RIGHTS: pty master), terminal only
  *  send it to --console-socket, or keep it (run)
  *                   ------------------------------>  SYNC_CONSOLE_ACK
+ *                                                     /dev
  *                   <------------------------------  SYNC_HOOKS_REQ (before pivot_root)
  *  prestart + createRuntime hooks
  *                   ------------------------------>  SYNC_HOOKS_ACK {code: the init's pid}
@@ -34,7 +36,7 @@
  *                                                     createContainer hooks, pivot_root, masked paths,
  *                                                     sysctl, executable lookup
  *                   <------------------------------  SYNC_READY
- *  write state.json, --pid-file; exit                 wait on the start socket (accept)
+ *  write --pid-file; exit                             wait on the start socket (accept)
  *
  *  Either side may send SYNC_ERROR {int code; message} instead of the expected message; the child then
  *  _exit(1)s. The child never prints and never calls exit(). When the parent notices the child's death

@@ -1,8 +1,8 @@
 #!/bin/sh
-# make check: unit tests, schema fixtures, then the integration suite (pytest, in a cgroup v2 view) for every
-# runtime in CELL_TEST_RUNTIMES (default: cell, plus runc and crun when installed, to prove the tests), then the
-# cgroup v2 suite (tests marked cgroup_v2) natively or in a VM (tests/vm/run-cgroup-suite; CELL_TEST_VM=never
-# skips the VM).
+# make check: unit tests, schema fixtures, the layout rules (tests/layout-check.py), then the integration suite
+# (pytest, in a cgroup v2 view) for every runtime in CELL_TEST_RUNTIMES (default: cell, plus runc and crun when
+# installed, to prove the tests), then the cgroup v2 suite (tests marked cgroup_v2) natively or in a VM
+# (tests/vm/run-cgroup-suite; CELL_TEST_VM=never skips the VM).
 # Ends with one line "check: N passed, N failed, N skipped"; exits non-zero on any failure.
 # Extra pytest arguments: CELL_PYTEST_ARGS="-k lifecycle -x".
 cd "$(dirname "$0")/.." || exit 1
@@ -57,6 +57,19 @@ if [ -f tests/schema-check.py ]; then
     add "$(count passed "$tmp/schema")" "$(count failed "$tmp/schema")" "$(count skipped "$tmp/schema")"
     [ $rc -eq 0 ] || [ "$(count failed "$tmp/schema")" -gt 0 ] || add 0 1 0
   elif [ $rc -eq 0 ]; then add 1 0 0; else add 0 1 0; fi
+fi
+
+# 2b. the layout rules: includes and calls follow the rooms' direction, no circles, no oversized file
+# (tests/layout-check.py reads the objects `make cell` just built; prints "layout: N passed, N failed")
+echo "== layout"
+$PY tests/layout-check.py "${BUILD:-build}" >"$tmp/layout" 2>&1; rc=$?
+cat "$tmp/layout"
+line=$(grep -E '^layout: [0-9]+ passed, [0-9]+ failed' "$tmp/layout" | tail -1)
+if [ -n "$line" ]; then
+  add "$(echo "$line" | count passed /dev/stdin)" "$(echo "$line" | count failed /dev/stdin)" 0
+  [ $rc -eq 0 ] || [ "$(echo "$line" | count failed /dev/stdin)" -gt 0 ] || add 0 1 0
+else
+  echo "layout: did not run (exit $rc)"; add 0 1 0
 fi
 
 # 3. the in-container helper

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Check config.schema.json against the fixtures: every tests/fixtures/config/good/*.json must validate and
 every bad/*.json must not (a document that is not JSON at all counts as rejected). The parser side of the same
-fixtures is tests/unit/runtime/test-config.c, so schema and parser cannot drift apart.
+fixtures is tests/unit/runtime/config/test-config.c, so schema and parser cannot drift apart.
 
 Usage: /usr/bin/python3 tests/schema-check.py [-v]   (-v: print why each bad fixture was rejected)
 Prints one line per fixture and "schema: N passed, N failed"; exits non-zero on any failure."""

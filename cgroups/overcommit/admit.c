@@ -11,12 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int64_t
-oc_size_bytes (const struct oc_size *s, int64_t total)
-{
-  return s->percent ? (int64_t) ((double) total * s->value / 100.0) : (int64_t) s->value;
-}
-
 void
 oc_capacity_compute (const struct oc_policy *p, int64_t cpus, int64_t mem_total, struct oc_capacity *cap)
 {

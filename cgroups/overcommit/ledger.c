@@ -8,7 +8,7 @@
  * (tmp, fsync, rename), by the holder of the lock only. */
 #include "internal.h"
 #include "../../runtime/base/fd.h"
-#include "../../runtime/state.h"
+#include "../../runtime/base/proc.h"
 #include "../cgroups.h"
 
 #include <errno.h>

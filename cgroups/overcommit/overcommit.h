@@ -15,7 +15,7 @@
 #define CELL_CGROUPS_OVERCOMMIT_H
 
 #include "../../runtime/base/error.h"
-#include "../../runtime/config.h"
+#include "../../runtime/config/config.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -160,3 +160,9 @@ oc_fmt_cpu (char *buf, size_t size, double millicores)
   snprintf (buf, size, "%.0fm", millicores);
   return buf;
 }
+
+int64_t
+oc_size_bytes (const struct oc_size *s, int64_t total)
+{
+  return s->percent ? (int64_t) ((double) total * s->value / 100.0) : (int64_t) s->value;
+}

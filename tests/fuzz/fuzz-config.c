@@ -1,7 +1,7 @@
 /* libFuzzer target for the config parser: cell_config_parse() + cell_config_validate() on arbitrary bytes, then
  * the process parser (`cell exec -p`). Built with clang -fsanitize=fuzzer,address,undefined (make fuzz); seeded
  * from tests/fixtures/config and tests/fuzz/corpus/config (crashes found become files there or bad fixtures). */
-#include "runtime/config.h"
+#include "runtime/config/config.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,8 +1,8 @@
 /* cgroups/overcommit: intent and QoS, contradictions, the admission inequalities, the ledger and its crash
  * recovery, the leaf and slice formulas. */
 #include "cgroups/overcommit/overcommit.h"
-#include "config.h"
-#include "runtime/state.h"
+#include "config/config.h"
+#include "runtime/base/proc.h"
 #include "unit.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* cell_mount_plan(): every runtime-spec mount option, data strings, errors; and the pure helpers. */
-#include "runtime/mounts-internal.h"
+#include "runtime/rootfs/internal.h"
 #include "runtime/base/cleanup.h"
 #include "runtime/base/error.h"
 #include "unit.h"

@@ -12,7 +12,7 @@
 #include "base/error.h"
 /* gnu11 predefines `linux` as 1, which would eat config.h's `struct cell_linux linux` field. */
 #undef linux
-#include "config.h"
+#include "config/config.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -48,6 +48,8 @@ struct cell_rootfs
   int procfd;      /* cell_procfs_open() before the pivot: sysctl is written through it; owned */
   int *source_fds; /* user namespace: a detached mount per config mount (its bind source) or -1; owned */
   int *device_fds; /* user namespace: a detached mount per linux.devices node (made by the runtime) or -1 */
+  char *cgroup_source; /* user namespace without a cgroup namespace: the host path of the container's cgroup,
+                        * bound where cgroup2 cannot be mounted; or NULL. Owned */
 };
 
 /* Make the mount tree per linux.rootfsPropagation (default rslave, as runc), make the rootfs' parent mount
@@ -85,17 +87,6 @@ void cell_rootfs_detach_shared (const char *rootfs, unsigned long long under_mnt
 unsigned long long cell_mnt_id_of (const char *path);
 /* The inode of our mount namespace (/proc/self/ns/mnt), 0 when it cannot be read. */
 unsigned long long cell_mntns_of_self (void);
-/* In a user namespace, bind sources are opened and device nodes made with the runtime's credentials, not the
- * container's (a source under a directory only the host's root may enter; mknod is refused in a user
- * namespace; sync.h's SYNC_MOUNTS_REQ). wanted(): the config needs that (both sides decide with it).
- * send(): the parent's side, once the init's pid is known; a helper process does the work, and anything it
- * cannot open is sent as "none", so that the init tries itself and reports the error as before. receive():
- * the init's side, into r->source_fds and r->device_fds, before the mounts; release() closes what is left. */
-bool cell_mount_sources_wanted (const struct cell_config *c);
-int cell_mount_sources_send (const struct cell_config *c, const char *bundle, pid_t init, int sync_fd,
-                             cell_error_t *err);
-int cell_mount_sources_receive (struct cell_rootfs *r, int sync_fd, cell_error_t *err);
-void cell_mount_sources_release (struct cell_rootfs *r);
 /* Close rootfd, free rootfs and bundle. */
 void cell_rootfs_release (struct cell_rootfs *r);
 

@@ -1,8 +1,8 @@
-/* Unit tests for runtime/config.c: every fixture in tests/fixtures/config/{good,bad} (run from the repo root),
+/* Unit tests for runtime/config/: every fixture in tests/fixtures/config/{good,bad} (run from the repo root),
  * then focused checks of error messages and of values landing in the right struct fields. */
 
 #include "base/error.h"
-#include "config.h"
+#include "config/config.h"
 #include "unit.h"
 
 #include <dirent.h>

@@ -3,7 +3,7 @@
 #define CELL_RUNTIME_CAPS_H
 
 #include "base/error.h"
-#include "config.h"
+#include "config/config.h"
 
 /* Every name in every set is a capability libcap knows ("CAP_CHOWN"); errors name the field
  * "process.capabilities.bounding[3]: unknown capability 'CAP_FOO'". */

@@ -16,7 +16,7 @@
  *      cache pages, nothing is copied; the writable segments (data, relro) are moved to anonymous memory;
  *   3. no mapping of the host's file is left, so PR_SET_MM_MAP may make the clone the process's exe_file.
  * /proc/PID/exe of the process, and whatever `#!/proc/self/exe` executes, is then the read-only clone. */
-#include "internal.h"
+#include "exe-seal.h"
 #include "base/cleanup.h"
 #include "base/xalloc.h"
 

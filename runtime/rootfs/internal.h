@@ -1,9 +1,9 @@
-/* cell: helpers shared by mounts.c, mount-plan.c, dev.c and rootfs.c. Same error contract as mounts.h.
+/* cell: helpers shared by mounts.c, mount-plan.c, dev.c and rootfs.c. Same error contract as rootfs.h.
  * "mntfd" is a mount fd from fsmount()/open_tree(OPEN_TREE_CLONE); "destfd" an O_PATH fd of where it goes. */
 #ifndef CELL_RUNTIME_MOUNTS_INTERNAL_H
 #define CELL_RUNTIME_MOUNTS_INTERNAL_H
 
-#include "mounts.h"
+#include "rootfs.h"
 
 #include <stdbool.h>
 #include <stdint.h>

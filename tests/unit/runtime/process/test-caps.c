@@ -1,10 +1,10 @@
-/* Unit tests for runtime/caps.c: name validation, the list of names, and prepare/apply in a forked child
+/* Unit tests for runtime/process/caps.c: name validation, the list of names, and prepare/apply in a forked child
  * (root only; skipped otherwise), checked against /proc/self/status. */
 #include "unit.h"
 
 #include "runtime/base/cleanup.h"
 #include "runtime/base/strv.h"
-#include "runtime/caps.h"
+#include "runtime/process/caps.h"
 
 #include <inttypes.h>
 #include <sys/prctl.h>

@@ -1,4 +1,4 @@
-/* cell: linux.seccomp through libseccomp (runtime/seccomp.c is the only file that includes <seccomp.h>).
+/* cell: linux.seccomp through libseccomp (process/seccomp.c is the only file that includes <seccomp.h>).
  *
  * The filter is compiled in the runtime process (create, exec) before anything is created, so that every error
  * comes early and leaves nothing behind: libseccomp builds the BPF program, which is exported to memory. The
@@ -16,7 +16,7 @@
 
 #include "base/error.h"
 #include "base/json.h"
-#include "config.h"
+#include "config/config.h"
 
 #include <stdbool.h>
 #include <sys/types.h>

@@ -398,7 +398,7 @@ void cell_process_free (struct cell_process *p);
  * "linux.resources.<field>". */
 struct cell_resources *cell_resources_parse (const char *text, size_t len, cell_error_t *err);
 void cell_resources_free (struct cell_resources *r);
-/* Value rules of linux.resources (runtime/config-resources.c): negative or absurd values, unified keys. */
+/* Value rules of linux.resources (validate-resources.c): negative or absurd values, unified keys. */
 int cell_resources_validate (const struct cell_resources *r, cell_error_t *err);
 /* Does r ask for any limit (a lone deny-all device rule does not count)? */
 bool cell_resources_requested (const struct cell_resources *r);

@@ -3,7 +3,7 @@
 #include "base/cleanup.h"
 #include "base/fd.h"
 #include "base/xalloc.h"
-#include "internal.h"
+#include "terminal.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,7 +3,7 @@
 #define CELL_RUNTIME_PROCESS_H
 
 #include "base/error.h"
-#include "config.h"
+#include "config/config.h"
 
 #include <sys/types.h>
 
@@ -31,5 +31,25 @@ int cell_rlimit_resource (const char *name);     /* "RLIMIT_NOFILE" -> RLIMIT_NO
 int cell_sched_policy_value (const char *name);  /* "SCHED_FIFO" -> SCHED_FIFO */
 int cell_sched_flag_value (const char *name);    /* "SCHED_FLAG_RESET_ON_FORK" -> 0x01 */
 int cell_ioprio_class_value (const char *name);  /* "IOPRIO_CLASS_RT" -> 1 */
+
+/* The seccomp filter of a container process and where its notify listener fd goes (send_listener is called
+ * with it right after the load, when the filter notifies). */
+struct cell_seccomp_filter;
+struct cell_exec_seccomp
+{
+  const struct cell_seccomp_filter *filter;
+  int (*send_listener) (void *data, int listener, cell_error_t *err);
+  void *data;
+};
+
+/* The process setup shared by the init and exec, in two steps (procfd: cell_procfs_open(), opened before the
+ * process entered the container's mount namespace). setup: rlimits, oom_score_adj, scheduler, io priority,
+ * personality, user and groups, capabilities, cwd. exec: no_new_privs, close every fd but stdio and the
+ * preserved ones, load the seccomp filter (sc may be NULL), execve. exec returns only on failure, with *err
+ * set. Without no_new_privs, setup keeps CAP_SYS_ADMIN for the load and exec drops it right after. */
+int cell_process_setup (const struct cell_process *p, const struct cell_personality *pers, int procfd,
+                        const struct cell_exec_seccomp *sc, cell_error_t *err);
+int cell_process_exec (const struct cell_process *p, const char *exe, int preserve_fds,
+                       const struct cell_exec_seccomp *sc, cell_error_t *err);
 
 #endif

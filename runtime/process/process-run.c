@@ -4,7 +4,6 @@
 #include "base/strv.h"
 #include "base/xalloc.h"
 #include "caps.h"
-#include "internal.h"
 #include "process.h"
 #include "seccomp-filter.h"
 

@@ -1,10 +1,10 @@
-/* Unit tests for runtime/process.c: validation errors with field paths, name lookups, args[0] lookup against a
+/* Unit tests for runtime/process/process.c: validation errors with field paths, name lookups, args[0] lookup against a
  * temporary directory, and each setter in a forked child (root only; skipped otherwise). */
 #include "unit.h"
 #include "base/fd.h"
 
 #include "runtime/base/cleanup.h"
-#include "runtime/process.h"
+#include "runtime/process/process.h"
 
 #include <errno.h>
 #include <fcntl.h>

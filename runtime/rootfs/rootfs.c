@@ -3,7 +3,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* the asan build overrides CFLAGS and loses -D_GNU_SOURCE */
 #endif
-#include "mounts-internal.h"
+#include "internal.h"
 #include "base/cleanup.h"
 #include "base/fd.h"
 #include "base/xalloc.h"
@@ -434,5 +434,6 @@ cell_rootfs_release (struct cell_rootfs *r)
   r->rootfd = r->procfd = -1;
   free (r->rootfs);
   free (r->bundle);
-  r->rootfs = r->bundle = NULL;
+  free (r->cgroup_source);
+  r->rootfs = r->bundle = r->cgroup_source = NULL;
 }

@@ -1,10 +1,10 @@
-/* Unit tests for runtime/seccomp.c: validation messages, compile (flags, notify, skipped names), the
+/* Unit tests for runtime/process/seccomp.c: validation messages, compile (flags, notify, skipped names), the
  * containerProcessState document, the default profile, and one filter loaded in a forked child. */
 #include "unit.h"
 #include "base/json.h"
-#include "config.h"
+#include "config/config.h"
 #include "runtime.h"
-#include "seccomp-filter.h"
+#include "process/seccomp-filter.h"
 
 #include <errno.h>
 #include <linux/seccomp.h>

@@ -2,7 +2,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* the asan build overrides CFLAGS and loses -D_GNU_SOURCE */
 #endif
-#include "mounts-internal.h"
+#include "internal.h"
 #include "base/cleanup.h"
 #include "base/xalloc.h"
 
