@@ -324,8 +324,10 @@ class RootlessPodman(Podman):
         subprocess.run(["chown", "-R", "%d:%d" % (ROOTLESS_UID, ROOTLESS_UID), str(self.dir)], check=True)
 
     def argv(self, *args, runtime=None):
+        # in a directory of the user's own: podman refuses to start in a cwd it cannot enter (a clone under
+        # /root, as on a new machine)
         a = ["setpriv", "--reuid", str(ROOTLESS_UID), "--regid", str(ROOTLESS_UID), "--clear-groups",
-             "podman", "--root", self.dir / "root", "--runroot", self.dir / "runroot", "--tmpdir",
+             "env", "--chdir", self.dir, "podman", "--root", self.dir / "root", "--runroot", self.dir / "runroot", "--tmpdir",
              self.dir / "tmp", "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
         if runtime:
             a += ["--runtime", runtime]
