@@ -15,6 +15,7 @@ no pids controller (podman's default pids limit 2048 is turned off there; the VM
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -373,13 +374,28 @@ def rootless_env(session_dir, rootfs_template):
     assert not left, "rootless podman left running: %s" % left
 
 
+def user_reachable(pm, binary):
+    """binary itself when the rootless user can execute it; else (a clone under /root, as on a new machine) a
+    copy of it, with the same name, in a directory of the user's own."""
+    probe = ["setpriv", "--reuid", str(ROOTLESS_UID), "--regid", str(ROOTLESS_UID), "--clear-groups", "test",
+             "-x", binary]
+    if subprocess.run(probe).returncode == 0:
+        return binary
+    d = pm.dir / ("bin-%s" % secrets.token_hex(3))
+    d.mkdir(mode=0o755)
+    copy = d / os.path.basename(binary)
+    shutil.copy2(binary, copy)
+    copy.chmod(0o755)
+    return str(copy)
+
+
 def test_rootless(rootless_env, rt):
     """Rootless podman: the container's root is the unprivileged user outside (a user namespace mapping
     0 -> 65534), run --rm, run -d + exec + stop, a missing command gives 127; the runtime keeps its state in
     $XDG_RUNTIME_DIR/<runtime>."""
     pm = rootless_env
     rt.root = pm.xdg / rt.name  # the runtime's rootless default (runc's rule, which cell follows)
-    runtime = shutil.which(rt.binary) or rt.binary
+    runtime = user_reachable(pm, shutil.which(rt.binary) or rt.binary)
     name = rt.new_id("pm")
     base = ["--network", "none", "--env", "CELL_TEST_TOKEN=" + rt.token]
     r = pm("run", "--rm", "--name", name, *base, IMAGE, "/bin/sh", "-c", "id -u; cat /proc/self/uid_map",
