@@ -36,17 +36,24 @@ add_pytest () {
   fi
 }
 
+# add_step NAME FILE RC: add the counts of the last "NAME: N passed, N failed" line in FILE; no such line, or a
+# failing exit status without a failed test, counts as a failure.
+add_step () {
+  line=$(grep -E "^$1: [0-9]+ passed, [0-9]+ failed" "$2" | tail -1)
+  if [ -n "$line" ]; then
+    f=$(echo "$line" | count failed /dev/stdin)
+    add "$(echo "$line" | count passed /dev/stdin)" "$f" 0
+    [ "$3" -eq 0 ] || [ "$f" -gt 0 ] || add 0 1 0
+  else
+    echo "$1: did not run (exit $3)"; add 0 1 0
+  fi
+}
+
 # 1. unit tests (tests/run-unit prints "unit: N passed, N failed")
 echo "== unit"
 make --no-print-directory unit >"$tmp/unit" 2>&1; rc=$?
 cat "$tmp/unit"
-line=$(grep -E '^unit: [0-9]+ passed, [0-9]+ failed' "$tmp/unit" | tail -1)
-if [ -n "$line" ]; then
-  add "$(echo "$line" | count passed /dev/stdin)" "$(echo "$line" | count failed /dev/stdin)" 0
-  [ $rc -eq 0 ] || [ "$(echo "$line" | count failed /dev/stdin)" -gt 0 ] || add 0 1 0
-else
-  echo "unit: did not run (make unit exit $rc)"; add 0 1 0
-fi
+add_step unit "$tmp/unit" $rc
 
 # 2. schema fixtures
 if [ -f tests/schema-check.py ]; then
@@ -64,13 +71,7 @@ fi
 echo "== layout"
 $PY tests/layout-check.py "${BUILD:-build}" >"$tmp/layout" 2>&1; rc=$?
 cat "$tmp/layout"
-line=$(grep -E '^layout: [0-9]+ passed, [0-9]+ failed' "$tmp/layout" | tail -1)
-if [ -n "$line" ]; then
-  add "$(echo "$line" | count passed /dev/stdin)" "$(echo "$line" | count failed /dev/stdin)" 0
-  [ $rc -eq 0 ] || [ "$(echo "$line" | count failed /dev/stdin)" -gt 0 ] || add 0 1 0
-else
-  echo "layout: did not run (exit $rc)"; add 0 1 0
-fi
+add_step layout "$tmp/layout" $rc
 
 # 3. the in-container helper
 echo "== helper"
