@@ -72,6 +72,14 @@ class Podman:
         return run(self.argv(*args, **kw), check=check, timeout=timeout, env=self.env())
 
 
+def load_image(pm, archive):
+    """`podman load` the test image's archive and tag it IMAGE."""
+    out = pm("load", "-i", archive).stdout
+    m = re.search(r"Loaded image(?:\(s\))?: (\S+)", out)
+    assert m, out
+    pm("tag", m.group(1), IMAGE)
+
+
 @pytest.fixture(scope="module")
 def podman_env(session_dir, rootfs_template):
     d = session_dir / "podman"
@@ -79,10 +87,7 @@ def podman_env(session_dir, rootfs_template):
     had_var_lib = VAR_LIB.exists()
     _, archive = build_image(d / "image", rootfs_template)
     pm = Podman(d)
-    out = pm("load", "-i", archive).stdout
-    m = re.search(r"Loaded image(?:\(s\))?: (\S+)", out)
-    assert m, out
-    pm("tag", m.group(1), IMAGE)
+    load_image(pm, archive)
     yield pm
     pm("rm", "-af", check=False)
     pm("rmi", "-af", check=False)
@@ -358,10 +363,7 @@ def rootless_env(session_dir, rootfs_template):
     pm = RootlessPodman(d)
     _, archive = build_image(d / "image", rootfs_template)
     archive.parent.chmod(0o755)
-    out = pm("load", "-i", archive).stdout
-    m = re.search(r"Loaded image(?:\(s\))?: (\S+)", out)
-    assert m, out
-    pm("tag", m.group(1), IMAGE)
+    load_image(pm, archive)
     yield pm
     pm("rm", "-af", check=False)
     pm("rmi", "-af", check=False)
